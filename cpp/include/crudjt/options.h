@@ -1,0 +1,54 @@
+// Options for Store::Open.
+#ifndef CRUDJT_INCLUDE_OPTIONS_H_
+#define CRUDJT_INCLUDE_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace crudjt {
+
+enum class Durability {
+  // An acknowledged write has been write()n to the log file before the call
+  // returns. A *process* crash (SIGKILL, abort, OOM kill) loses nothing: the
+  // bytes live in the kernel's page cache and recovery replays them. A
+  // *machine* crash (power loss, kernel panic) may lose the writes of the
+  // last flush_interval_ms, because the log is fsync()ed by the background
+  // flush thread in groups. Recovery always yields a prefix of history.
+  kBackground = 0,
+  // fsync() (fdatasync) the log before acknowledging. A machine crash loses
+  // nothing that was acknowledged. Costs one fsync per write (or per batch).
+  kSync = 1,
+};
+
+struct Options {
+  Durability durability = Durability::kBackground;
+
+  // How often the flush thread fsyncs the log (group commit) and checks
+  // whether a checkpoint is due. Must be > 0.
+  uint32_t flush_interval_ms = 500;
+
+  // Checkpoint (write dirty pages to the page file, then reset the log) when
+  // the log grows past this many bytes, or the dirty pages exceed half the
+  // page cache, whichever comes first. Clean Close() always checkpoints.
+  uint64_t checkpoint_log_bytes = 32ull << 20;
+
+  // Upper bound on the memory held by cached pages (clean + dirty). The
+  // store keeps working with any number of tokens; it only reads more.
+  size_t page_cache_bytes = 64ull << 20;
+
+  // The expiry sweeper runs once shortly after Open() (if sweep_on_open)
+  // and then every sweep_interval_ms; 0 disables the periodic pass.
+  // Expired tokens are invisible to readers at once whatever these say.
+  bool sweep_on_open = true;
+  uint64_t sweep_interval_ms = 24ull * 3600 * 1000;
+
+  // Test hook: the wall clock in milliseconds since the Unix epoch. Expiry
+  // times are stored as absolute wall-clock milliseconds so they survive a
+  // restart. Null means CLOCK_REALTIME.
+  std::function<int64_t()> TEST_clock_ms;
+};
+
+}  // namespace crudjt
+
+#endif  // CRUDJT_INCLUDE_OPTIONS_H_
