@@ -1,0 +1,273 @@
+// CRUDJT.Config: the process's role. Idle until startMaster() (this process
+// owns the store and serves it over gRPC) or connectToMaster() (this
+// process calls a master over gRPC). shutdownServer() returns to idle.
+import type * as grpc from '@grpc/grpc-js';
+import type { NativeBinding, NativeOpenOptions } from '../binding';
+import type { Backend } from './backend';
+import { ReadCache } from './cache';
+import { fromNative, InternalError, InvalidState, MESSAGES } from './errors';
+import { DEFAULT_DEADLINE_MS, GrpcClientBackend } from './grpc/client';
+import { startGrpcServer, stopGrpcServer } from './grpc/server';
+import { MasterStore } from './store';
+import { resolveStorePath } from './store_path';
+import {
+  checkOptionNames,
+  isBlankSecret,
+  validateHost,
+  validatePort,
+  validateSecretKey,
+} from './validation';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface CacheConfig {
+  /** Cache reads of tokens without a read limit (default true). */
+  enabled?: boolean;
+  /** Largest number of cached tokens (default 10000). */
+  maxEntries?: number;
+}
+
+export interface StartMasterOptions {
+  /** Base64 of 32, 48 or 64 random bytes (e.g. `openssl rand -base64 48`). */
+  secret_key: string;
+  /** Store directory; default /var/lib/store_jt when writable, else <project root>/store_jt. */
+  store_jt_path?: string;
+  /** Interface to serve gRPC on (default 127.0.0.1: same host only). */
+  grpc_host?: string;
+  /** Port to serve gRPC on (default 50051; 0 = any free port). */
+  grpc_port?: number;
+  /** 'background' (default): fsync every 500 ms; 'sync': fsync before acknowledging. */
+  durability?: 'background' | 'sync';
+  /** Read cache settings, or false to disable it. */
+  cache?: CacheConfig | boolean;
+  /** Where the master logs (default console); null silences it. */
+  logger?: Logger | null;
+}
+
+export interface ConnectOptions {
+  grpc_host?: string;
+  grpc_port?: number;
+  /** Deadline of every call to the master (default 5000 ms). */
+  deadline_ms?: number;
+}
+
+export interface MasterInfo {
+  store_jt_path: string;
+  store_jt_path_source: 'option' | 'system' | 'project';
+  grpc_host: string;
+  /** The bound port (the real one when 0 was asked). */
+  grpc_port: number;
+  key_changed: boolean;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 50051;
+
+const START_OPTIONS = ['secret_key', 'store_jt_path', 'grpc_host', 'grpc_port', 'durability', 'cache', 'logger'] as const;
+const CONNECT_OPTIONS = ['grpc_host', 'grpc_port', 'deadline_ms'] as const;
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'starting' }
+  | { kind: 'master'; backend: Backend; server: grpc.Server; info: MasterInfo }
+  | { kind: 'client'; backend: Backend; address: string }
+  | { kind: 'stopping' };
+
+let state: State = { kind: 'idle' };
+let transition: Promise<unknown> | null = null;
+
+/** The backend of the current role; InvalidState before start/connect. */
+export function currentBackend(): Backend {
+  if (state.kind === 'master' || state.kind === 'client') return state.backend;
+  throw new InvalidState(MESSAGES.NOT_STARTED);
+}
+
+function loadBinding(): NativeBinding {
+  try {
+    // Loaded on first start only: the client role never needs the addon.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require('./binding');
+    return (mod.default ?? mod) as NativeBinding;
+  } catch (e) {
+    throw new InternalError(`CRUDJT native addon could not be loaded: ${(e as Error).message}`);
+  }
+}
+
+function checkLogger(logger: unknown): Logger | null {
+  if (logger === undefined) return console;
+  if (logger === null) return null;
+  if (typeof logger !== 'object' || typeof (logger as Logger).info !== 'function' || typeof (logger as Logger).warn !== 'function') {
+    throw new TypeError('logger must be null or an object with info() and warn() methods');
+  }
+  return logger as Logger;
+}
+
+function checkCache(cache: unknown): ReadCache | null {
+  if (cache === undefined || cache === true) return new ReadCache();
+  if (cache === false) return null;
+  if (typeof cache !== 'object' || cache === null) {
+    throw new TypeError('cache must be a boolean or an object { enabled?, maxEntries? }');
+  }
+  checkOptionNames(cache, ['enabled', 'maxEntries'], 'startMaster cache');
+  const c = cache as CacheConfig;
+  if (c.enabled !== undefined && typeof c.enabled !== 'boolean') {
+    throw new TypeError('cache.enabled must be a boolean');
+  }
+  if (c.enabled === false) return null;
+  return new ReadCache({ maxEntries: c.maxEntries });
+}
+
+async function startMaster(options: StartMasterOptions): Promise<MasterInfo> {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError('startMaster options must be an object');
+  }
+  const opts = (options ?? {}) as Partial<StartMasterOptions>;
+  if (isBlankSecret(opts.secret_key)) throw new InvalidState(MESSAGES.SECRET_KEY_BLANK);
+  if (state.kind !== 'idle') throw new InvalidState(MESSAGES.ALREADY_STARTED);
+  const secret = validateSecretKey(opts.secret_key);
+  checkOptionNames(opts, START_OPTIONS, 'startMaster');
+  if (opts.store_jt_path !== undefined && (typeof opts.store_jt_path !== 'string' || opts.store_jt_path === '')) {
+    throw new TypeError('store_jt_path must be a non-empty string');
+  }
+  const host = validateHost(opts.grpc_host ?? DEFAULT_HOST);
+  const port = validatePort(opts.grpc_port ?? DEFAULT_PORT, true);
+  const durability = opts.durability ?? 'background';
+  if (durability !== 'background' && durability !== 'sync') {
+    throw new TypeError(`durability must be 'background' or 'sync', got ${String(durability)}`);
+  }
+  const cache = checkCache(opts.cache);
+  const logger = checkLogger(opts.logger);
+
+  state = { kind: 'starting' };
+  const work = doStart(secret, opts.store_jt_path, host, port, durability, cache, logger);
+  transition = work;
+  try {
+    const result = await work;
+    return result;
+  } catch (e) {
+    state = { kind: 'idle' };
+    throw e;
+  } finally {
+    transition = null;
+  }
+}
+
+async function doStart(
+  secret: Buffer,
+  explicitPath: string | undefined,
+  host: string,
+  port: number,
+  durability: 'background' | 'sync',
+  cache: ReadCache | null,
+  logger: Logger | null,
+): Promise<MasterInfo> {
+  const where = resolveStorePath(explicitPath);
+  logger?.info(`CRUDJT: store_jt_path ${where.path} (${where.source === 'option' ? 'store_jt_path option' : where.source === 'system' ? 'system location' : 'project root'})`);
+  const binding = loadBinding();
+  const openOptions: NativeOpenOptions = { durability };
+  let opened;
+  try {
+    opened = await binding.open(where.path, secret, openOptions);
+  } catch (e) {
+    throw fromNative(e);
+  } finally {
+    secret.fill(0);
+  }
+  const { store, info } = opened;
+  if (info.keyChanged) {
+    logger?.warn(`CRUDJT: the secret key differs from the one that sealed the store at ${where.path}; tokens created under the old key read as null`);
+  }
+  const backend = new MasterStore(store, { sync: durability === 'sync', cache });
+  let bound: { server: grpc.Server; port: number };
+  try {
+    bound = await startGrpcServer(backend, host, port);
+  } catch (e) {
+    try {
+      await store.close();
+    } catch {
+      // The bind failure is the error to report.
+    }
+    throw new InternalError(`CRUDJT could not serve gRPC on ${host}:${port}: ${(e as Error).message}`);
+  }
+  const masterInfo: MasterInfo = {
+    store_jt_path: where.path,
+    store_jt_path_source: where.source,
+    grpc_host: host,
+    grpc_port: bound.port,
+    key_changed: info.keyChanged,
+  };
+  state = { kind: 'master', backend, server: bound.server, info: masterInfo };
+  return masterInfo;
+}
+
+function connectToMaster(options: ConnectOptions = {}): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('connectToMaster options must be an object');
+  }
+  checkOptionNames(options, CONNECT_OPTIONS, 'connectToMaster');
+  const host = validateHost(options.grpc_host ?? DEFAULT_HOST);
+  const port = validatePort(options.grpc_port ?? DEFAULT_PORT, false);
+  const deadline = options.deadline_ms ?? DEFAULT_DEADLINE_MS;
+  if (typeof deadline !== 'number' || !Number.isSafeInteger(deadline) || deadline <= 0) {
+    throw new TypeError(`deadline_ms must be a positive integer, got ${String(deadline)}`);
+  }
+  if (state.kind === 'client') {
+    void state.backend.close().catch(() => undefined);
+  } else if (state.kind !== 'idle') {
+    throw new InvalidState(MESSAGES.ALREADY_STARTED);
+  }
+  const backend = new GrpcClientBackend(host, port, deadline);
+  state = { kind: 'client', backend, address: backend.address };
+}
+
+async function shutdownServer(): Promise<void> {
+  while (transition !== null) {
+    await transition.catch(() => undefined);
+  }
+  const current = state;
+  if (current.kind === 'client') {
+    state = { kind: 'idle' };
+    await current.backend.close();
+    return;
+  }
+  if (current.kind !== 'master') return;
+  state = { kind: 'stopping' };
+  const work = (async () => {
+    try {
+      await stopGrpcServer(current.server);
+    } finally {
+      await current.backend.close();
+    }
+  })();
+  transition = work;
+  try {
+    await work;
+  } finally {
+    state = { kind: 'idle' };
+    transition = null;
+  }
+}
+
+/** 'master', 'client' or null (idle). */
+function role(): 'master' | 'client' | null {
+  return state.kind === 'master' ? 'master' : state.kind === 'client' ? 'client' : null;
+}
+
+/** The master's settings (store path, bound port), or null when not the master. */
+function masterInfo(): MasterInfo | null {
+  return state.kind === 'master' ? { ...state.info } : null;
+}
+
+export const Config = {
+  /** Opens the store and serves it over gRPC. Resolves with where it went. */
+  startMaster,
+  /** Switches this process to the client role (synchronous; connects lazily). */
+  connectToMaster,
+  /** Stops serving, flushes and closes the store (or closes the client channel). */
+  shutdownServer,
+  role,
+  masterInfo,
+};
