@@ -1,0 +1,235 @@
+// StoreImpl: checkpoints, the flush thread, the expiry sweeper and Close.
+// The protocol is described at the top of store_impl.h.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+// pager.h completes CheckpointSnapshot (btree.h only declares it), which
+// owning a std::unique_ptr<CheckpointSnapshot> requires.
+#include "btree/pager.h"
+#include "store/store_impl.h"
+#include "util/coding.h"
+#include "wal/log_files.h"
+
+namespace crudjt {
+
+namespace {
+constexpr size_t kSweepBatch = 512;
+}  // namespace
+
+std::string StoreImpl::EncodeMeta(uint64_t replay_from) const {
+  std::string m(kStoreMetaBytes, '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(&m[0]);
+  EncodeFixed32(p, kStoreFormatVersion);
+  EncodeFixed32(p + 4, keys_.key_id);
+  EncodeFixed64(p + 8, replay_from);
+  EncodeFixed64(p + 16, next_lsn_);
+  std::memcpy(p + 24, keys_.key_check, kKeyCheckBytes);
+  return m;
+}
+
+Status StoreImpl::DoCheckpoint(bool force) {
+  std::lock_guard<std::mutex> cl(checkpoint_mu_);
+  std::shared_ptr<wal::LogWriter> old;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!tree_ || !log_) return Status::Closed("store " + dir_ + " is closed");
+    old = log_;
+  }
+  // Most of the unsynced log goes to disk without blocking callers.
+  Status s = SyncLog(old);
+  if (!s.ok()) return s;
+
+  std::unique_ptr<CheckpointSnapshot> snap;
+  uint64_t new_seq;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!bg_error_.ok()) return bg_error_;
+    old = log_;
+    if (!force && tree_->clean() && old_segments_.empty() &&
+        old->size() == wal::kSegmentHeaderSize) {
+      return Status::OK();  // nothing since the last checkpoint
+    }
+    // The rest of the old segment must be on disk before any record lands
+    // in the new one, so that a machine crash still leaves a prefix.
+    s = old->Sync();
+    if (!s.ok()) {
+      bg_error_ = s;
+      return s;
+    }
+    new_seq = old->seq() + 1;
+    std::unique_ptr<wal::LogWriter> fresh;
+    s = wal::LogWriter::Create(dir_, new_seq, &fresh);
+    if (!s.ok()) return s;  // nothing changed; a later checkpoint retries
+    old_segments_.push_back(old->seq());
+    old_segments_bytes_ += old->size();
+    log_ = std::move(fresh);
+    s = tree_->BeginCheckpoint(EncodeMeta(new_seq), &snap);
+    if (!s.ok()) return s;  // the rotation alone is harmless
+  }
+
+  s = tree_->WriteCheckpoint(snap.get());
+
+  std::vector<uint64_t> obsolete;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    tree_->FinishCheckpoint(std::move(snap), s);
+    if (!s.ok()) return s;
+    for (uint64_t seq : old_segments_) {
+      if (seq < new_seq) obsolete.push_back(seq);
+    }
+    old_segments_.clear();
+    old_segments_bytes_ = 0;
+  }
+  for (uint64_t seq : obsolete) unlink(wal::SegmentFileName(dir_, seq).c_str());
+  last_checkpoint_ms_.store(NowMs());
+  checkpoints_.fetch_add(1);
+  return Status::OK();
+}
+
+Status StoreImpl::Checkpoint() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_ || !opened_) return Status::Closed("store " + dir_ + " is closed");
+  }
+  return DoCheckpoint(/*force=*/false);
+}
+
+Status StoreImpl::Flush() {
+  std::shared_ptr<wal::LogWriter> log;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_ || !opened_) return Status::Closed("store " + dir_ + " is closed");
+    if (!bg_error_.ok()) return bg_error_;
+    log = log_;
+  }
+  return SyncLog(log);
+}
+
+void StoreImpl::FlushThreadMain() {
+  const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
+  std::unique_lock<std::mutex> l(mu_);
+  while (!closed_) {
+    cv_.wait_for(l, interval, [this] { return closed_; });
+    if (closed_) break;
+    std::shared_ptr<wal::LogWriter> log = log_;
+    bool due = log->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
+    if (!due) {
+      BTreeStats t = tree_->GetStats();
+      due = t.dirty_pages * kPageSize > options_.page_cache_bytes / 2;
+    }
+    const bool failed = !bg_error_.ok();
+    l.unlock();
+    if (!failed) {
+      SyncLog(log);  // errors become bg_error_
+      if (due) DoCheckpoint(/*force=*/false);  // a failure is retried next time
+    }
+    l.lock();
+  }
+}
+
+void StoreImpl::SweepThreadMain() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock<std::mutex> l(mu_);
+  bool pending = options_.sweep_on_open;
+  Clock::time_point next = Clock::now();
+  if (!pending && options_.sweep_interval_ms > 0) {
+    next += std::chrono::milliseconds(options_.sweep_interval_ms);
+    pending = true;
+  }
+  while (!closed_) {
+    if (!pending) {
+      cv_.wait(l, [this] { return closed_; });
+      break;
+    }
+    cv_.wait_until(l, next, [this] { return closed_; });
+    if (closed_) break;
+    if (Clock::now() < next) continue;
+    l.unlock();
+    Sweep(nullptr);
+    l.lock();
+    pending = options_.sweep_interval_ms > 0;
+    next = Clock::now() + std::chrono::milliseconds(options_.sweep_interval_ms);
+  }
+}
+
+Status StoreImpl::Sweep(uint64_t* removed) {
+  uint64_t count = 0;
+  TreeKey after;
+  bool have_after = false;
+  bool done = false;
+  std::vector<TreeKey> expired;
+  expired.reserve(kSweepBatch);
+  while (!done) {
+    std::lock_guard<std::mutex> l(mu_);  // one batch per hold
+    Status s = WritableLocked();
+    if (!s.ok()) return s;
+    const int64_t now = NowMs();
+    expired.clear();
+    TreeKey last;
+    size_t visited = 0;
+    s = tree_->Scan(have_after ? &after : nullptr, kSweepBatch,
+                    [&](const TreeKey& k, std::string_view v) {
+                      ++visited;
+                      // Only the expiry field is needed: no decryption.
+                      if (v.size() >= 8) {
+                        int64_t exp = int64_t(DecodeFixed64(reinterpret_cast<const uint8_t*>(v.data())));
+                        if (exp > 0 && exp <= now) expired.push_back(k);
+                      }
+                      return true;
+                    },
+                    &last, &done);
+    if (!s.ok()) return s;
+    if (visited == 0) break;
+    for (const TreeKey& k : expired) {
+      s = LogAndDelete(k);
+      if (!s.ok()) return s;
+      ++count;
+    }
+    after = last;
+    have_after = true;
+  }
+  if (removed) *removed = count;
+  last_sweep_removed_.store(count);
+  last_sweep_ms_.store(NowMs());
+  return Status::OK();
+}
+
+Status StoreImpl::Close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return Status::OK();
+    closed_ = true;
+  }
+  cv_.notify_all();
+  if (flush_thread_.joinable()) flush_thread_.join();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
+
+  Status result;
+  bool have_store;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    have_store = opened_ && tree_ && log_;
+  }
+  if (have_store) {
+    result = DoCheckpoint(/*force=*/false);
+    std::shared_ptr<wal::LogWriter> log;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      log = log_;
+    }
+    Status s = log->Sync();
+    if (result.ok()) result = s;
+  }
+  {
+    std::lock_guard<std::mutex> cl(checkpoint_mu_);
+    std::lock_guard<std::mutex> l(mu_);
+    tree_.reset();
+    log_.reset();
+  }
+  lock_.reset();
+  return result;
+}
+
+}  // namespace crudjt

@@ -1,0 +1,168 @@
+// StoreImpl: the Store behind Store::Open. Orchestrates the write-ahead log
+// (wal/), the B+tree (btree/) and the crypto (crypto/), and runs two
+// background threads: the flush thread (group-commit fsync of the log every
+// flush_interval_ms, checkpoints) and the expiry sweeper.
+//
+// Write path (Create, Update, Remove, a Read that decrements): validate,
+// hash the token and seal the payload WITHOUT the mutex; then under mu_:
+// append one log record (one pwrite), apply it to the tree, release. With
+// Durability::kSync the log is fdatasync()ed before returning. A log write
+// that fails leaves neither the log nor the tree changed (IOError names the
+// file); reads keep working. A failure that cannot be undone (truncate after
+// a failed write, fsync) becomes the sticky bg_error_ that every later write
+// returns, as leveldb's bg_error_.
+//
+// Checkpoint (flush thread when the log passes checkpoint_log_bytes or the
+// dirty pages pass half the page cache; Checkpoint(); Close()):
+//   under mu_:    fdatasync the current segment, create segment seq+1
+//                 (header fsynced, renamed into place), switch to it, and
+//                 BTree::BeginCheckpoint(user meta: replay from seq+1,
+//                 next lsn, key check, key id, format version)
+//   without mu_:  BTree::WriteCheckpoint (pages, fsync, meta page, fsync)
+//   under mu_:    FinishCheckpoint; on success unlink segments < seq+1.
+// A crash anywhere in this leaves either the old meta (replay from the old
+// segment: it and every later one are still there) or the new one.
+//
+// Recovery (Open): the tree as of its last committed meta, then every
+// segment >= the meta's replay_from in order, lsns consecutive from the
+// meta's next_lsn; the last segment's torn tail is truncated away
+// (OpenInfo::dropped_tail_bytes). See doc/wal_format.md.
+//
+// Lock order: checkpoint_mu_ before mu_; aead_mu_ is a leaf.
+#ifndef CRUDJT_STORE_STORE_IMPL_H_
+#define CRUDJT_STORE_STORE_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "btree/btree.h"
+#include "crudjt/store.h"
+#include "crypto/aead.h"
+#include "crypto/index_hasher.h"
+#include "crypto/keys.h"
+#include "store/record.h"
+#include "util/file_lock.h"
+#include "wal/log_writer.h"
+
+namespace crudjt {
+
+// The store's part of every meta page (BTree user meta, kUserMetaBytes):
+//   OFFSET SIZE DESCRIPTION
+//        0    4 store format version (kStoreFormatVersion; 0 = new file)
+//        4    4 key_id of the key in use at the checkpoint
+//        8    8 replay_from: first log segment seq recovery must replay
+//       16    8 next_lsn: the lsn the first replayed record must carry
+//       24   16 key_check of the key in use (crypto/keys.h)
+constexpr uint32_t kStoreFormatVersion = 1;
+constexpr size_t kStoreMetaBytes = 40;
+
+// Name of the page file inside the store directory.
+constexpr char kPageFileName[] = "crudjt.pages";
+
+class StoreImpl : public Store {
+ public:
+  StoreImpl(const std::string& dir, const Options& options);
+  ~StoreImpl() override;
+
+  // Called once by Store::Open: keys, lock, tree, recovery, threads.
+  Status Init(std::string_view secret_key, OpenInfo* info);
+
+  Status Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
+                std::string* token) override;
+  Status Read(std::string_view token, ReadResult* result) override;
+  Status Update(std::string_view token, std::string_view payload, int64_t ttl_ms,
+                int64_t max_reads, bool* updated) override;
+  Status Remove(std::string_view token, bool* removed) override;
+  Status Sweep(uint64_t* removed) override;
+  Status Flush() override;
+  Status Checkpoint() override;
+  StoreStats GetStats() override;
+  Status Close() override;
+
+  // Test hooks.
+  struct LogState {
+    std::string path;
+    uint64_t size;
+    uint64_t synced_size;
+  };
+  // The current log segment: its path, bytes written and bytes fsynced.
+  LogState TEST_CurrentLog();
+  // See LogWriter::TEST_SetSizeLimit / TEST_FailTruncate (current segment).
+  void TEST_SetLogSizeLimit(uint64_t max_bytes);
+  void TEST_FailLogTruncate(bool fail);
+  uint64_t TEST_CheckpointCount() const { return checkpoints_.load(); }
+
+ private:
+  int64_t NowMs() const;
+  bool ParseToken(std::string_view token, TreeKey* key) const;  // false: never exists
+  Status Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms, int64_t max_reads,
+              std::string* record);
+  Status Unseal(const TreeKey& key, std::string_view record, std::string* payload);
+  std::unique_ptr<Aead> TakeAead();
+  void ReturnAead(std::unique_ptr<Aead> aead);
+
+  // Under mu_: a live record of the current key, or NotFound.
+  Status GetLive(const TreeKey& key, int64_t now, std::string* value, RecordHead* head);
+  // Under mu_: log then apply one change. Sets bg_error_ when the log can no
+  // longer be trusted.
+  Status LogAndPut(const TreeKey& key, std::string_view value);
+  Status LogAndDelete(const TreeKey& key);
+  Status WritableLocked() const;  // Closed / bg_error_ / ok
+  // After a write was applied: fdatasync when Durability::kSync.
+  Status SyncIfRequired();
+  Status SyncLog(const std::shared_ptr<wal::LogWriter>& log);
+
+  Status Recover(OpenInfo* info);
+  // The whole checkpoint; `force` also checkpoints a clean tree.
+  Status DoCheckpoint(bool force);
+  std::string EncodeMeta(uint64_t replay_from) const;  // under mu_
+  void FlushThreadMain();
+  void SweepThreadMain();
+
+  const std::string dir_;
+  const Options options_;
+
+  // Set by Init, immutable afterwards (read without locks).
+  DerivedKeys keys_;
+  std::unique_ptr<IndexHasher> hasher_;
+  std::unique_ptr<FileLock> lock_;
+
+  std::mutex aead_mu_;
+  std::vector<std::unique_ptr<Aead>> aead_pool_;  // guarded by aead_mu_
+
+  // Serialises whole checkpoints (and Close's teardown of tree_/log_).
+  std::mutex checkpoint_mu_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // wakes the background threads on Close
+  // guarded by mu_, except that WriteCheckpoint is called without mu_ while
+  // checkpoint_mu_ is held (BTree allows exactly that), and that tree_ and
+  // log_ are only reset while both mutexes are held.
+  std::unique_ptr<BTree> tree_;
+  std::shared_ptr<wal::LogWriter> log_;  // current segment; Sync() runs without mu_
+  std::vector<uint64_t> old_segments_;   // guarded by mu_: seqs still needed by recovery
+  uint64_t old_segments_bytes_ = 0;      // guarded by mu_
+  uint64_t next_lsn_ = 1;                // guarded by mu_
+  Status bg_error_;                      // guarded by mu_: sticky
+  bool closed_ = false;                  // guarded by mu_
+  bool opened_ = false;                  // guarded by mu_: Init succeeded
+
+  std::thread flush_thread_;
+  std::thread sweep_thread_;
+
+  std::atomic<int64_t> last_fsync_ms_{0};
+  std::atomic<int64_t> last_checkpoint_ms_{0};
+  std::atomic<int64_t> last_sweep_ms_{0};
+  std::atomic<uint64_t> last_sweep_removed_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+};
+
+}  // namespace crudjt
+
+#endif  // CRUDJT_STORE_STORE_IMPL_H_
