@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import './00.setup';
+import {
+  MAX_TTL_SECONDS,
+  checkOptionNames,
+  validateData,
+  validateLimit,
+  validatePackedData,
+  validateSecretKey,
+  validateToken,
+  validateTtl,
+  validateWireLimit,
+} from '../lib/validation';
+
+describe('validation', () => {
+  describe('validateData()', () => {
+    it('returns the MessagePack encoding with a fixmap header', () => {
+      expect(validateData({ a: 1 })).to.deep.equal(Buffer.from([0x81, 0xa1, 0x61, 0x01]));
+    });
+
+    it('accepts objects with a null prototype', () => {
+      const o = Object.create(null);
+      o.a = 1;
+      expect(validateData(o).length).to.equal(4);
+    });
+
+    it('counts bytes, not characters, against the 256-byte limit', () => {
+      // 'é' is 2 bytes in UTF-8: 126 of them = 252 bytes + 4 of headers > 256.
+      expect(() => validateData({ a: 'é'.repeat(126) })).to.throw(RangeError, 'Hash can not be bigger than 256 bytesize');
+      expect(validateData({ a: 'é'.repeat(125) }).length).to.equal(255);
+    });
+
+    it('allows shared (non-cyclic) references', () => {
+      const shared = { x: 1 };
+      expect(() => validateData({ a: shared, b: shared })).to.not.throw();
+    });
+
+    it('rejects a cycle through an array', () => {
+      const arr: unknown[] = [];
+      arr.push(arr);
+      expect(() => validateData({ arr })).to.throw(TypeError, /circular/);
+    });
+
+    it('rejects Map, Set and class instances nested inside data', () => {
+      expect(() => validateData({ m: new Map() })).to.throw(TypeError, /Map/);
+      expect(() => validateData({ s: new Set() })).to.throw(TypeError, /Set/);
+    });
+
+    it('encodes undefined values as nil', () => {
+      expect(validateData({ a: undefined })).to.deep.equal(Buffer.from([0x81, 0xa1, 0x61, 0xc0]));
+    });
+  });
+
+  describe('validateLimit()', () => {
+    it('maps null and undefined to null (no limit)', () => {
+      expect(validateLimit(null, 'ttl', 10)).to.equal(null);
+      expect(validateLimit(undefined, 'ttl', 10)).to.equal(null);
+    });
+
+    it('accepts positive safe integers up to the maximum', () => {
+      expect(validateLimit(1, 'ttl', 10)).to.equal(1);
+      expect(validateLimit(10, 'ttl', 10)).to.equal(10);
+      expect(() => validateLimit(11, 'ttl', 10)).to.throw(RangeError, /^ttl must be at most 10/);
+    });
+
+    it('says why a value is refused', () => {
+      expect(() => validateTtl(0)).to.throw(RangeError, /greater than 0/);
+      expect(() => validateTtl(1.5)).to.throw(RangeError, /whole number/);
+      expect(() => validateTtl(NaN)).to.throw(RangeError, /finite/);
+      expect(() => validateTtl('5')).to.throw(TypeError, /string/);
+      expect(() => validateTtl(5n)).to.throw(TypeError, /bigint/);
+      expect(() => validateTtl(2 ** 62)).to.throw(RangeError, new RegExp(`at most ${MAX_TTL_SECONDS}`));
+    });
+  });
+
+  describe('validateWireLimit()', () => {
+    it('maps -1 and 0 to no limit', () => {
+      expect(validateWireLimit(-1, 'ttl', 10)).to.equal(null);
+      expect(validateWireLimit(0, 'ttl', 10)).to.equal(null);
+    });
+
+    it('rejects other negatives and values beyond 2^53', () => {
+      expect(() => validateWireLimit(-5, 'ttl', 10)).to.throw(RangeError);
+      expect(() => validateWireLimit(2 ** 63, 'silence_read', Number.MAX_SAFE_INTEGER)).to.throw(RangeError, /^silence_read/);
+    });
+  });
+
+  describe('validateToken()', () => {
+    it('accepts any non-empty string', () => {
+      expect(validateToken('x')).to.equal('x');
+    });
+    it('rejects everything else', () => {
+      for (const bad of ['', null, undefined, 1, {}, []]) {
+        expect(() => validateToken(bad)).to.throw(TypeError, 'token must be a non-empty String');
+      }
+    });
+  });
+
+  describe('validatePackedData()', () => {
+    it('accepts a non-empty map of at most 256 bytes', () => {
+      expect(validatePackedData(Buffer.from([0x81, 0xa1, 0x61, 0x01]))).to.deep.equal(Buffer.from([0x81, 0xa1, 0x61, 0x01]));
+    });
+    it('rejects malformed bytes, non-maps, empty maps and big payloads', () => {
+      expect(() => validatePackedData(Buffer.from([0x82, 0xa1]))).to.throw(TypeError, /not valid MessagePack/);
+      expect(() => validatePackedData(Buffer.from([0x92, 0x01, 0x02]))).to.throw(TypeError, 'Must be a Hash (Object)');
+      expect(() => validatePackedData(Buffer.from([0xc0]))).to.throw(TypeError, 'Must be a Hash (Object)');
+      expect(() => validatePackedData(Buffer.from([0x80]))).to.throw(TypeError, 'Hash can not be empty');
+      expect(() => validatePackedData(Buffer.alloc(257, 0x01))).to.throw(RangeError, 'Hash can not be bigger than 256 bytesize');
+      expect(() => validatePackedData(Buffer.alloc(0))).to.throw(TypeError);
+    });
+  });
+
+  describe('validateSecretKey()', () => {
+    const b64 = (n: number): string => Buffer.alloc(n, 1).toString('base64');
+
+    it('accepts 32, 48 and 64 bytes of canonical base64', () => {
+      for (const n of [32, 48, 64]) expect(validateSecretKey(b64(n)).length).to.equal(n);
+    });
+
+    it("rejects non-base64 with TypeError ''secret_key' must be a valid Base64 string'", () => {
+      for (const bad of ['not base64!', `${b64(32)}\n`, b64(32).slice(0, -1), b64(32).replace(/=$/, ''), 'A'.repeat(42) + 'B=', 42, Buffer.alloc(32)]) {
+        expect(() => validateSecretKey(bad), String(bad)).to.throw(TypeError, "'secret_key' must be a valid Base64 string");
+      }
+    });
+
+    it('rejects other sizes naming the size', () => {
+      expect(() => validateSecretKey(b64(16))).to.throw(TypeError, "'secret_key' must be exactly 32, 48, or 64 bytes. Got 16 bytes");
+      expect(() => validateSecretKey(b64(33))).to.throw(TypeError, 'Got 33 bytes');
+    });
+  });
+
+  describe('checkOptionNames()', () => {
+    it('names the misspelled option', () => {
+      expect(() => checkOptionNames({ grpc_prot: 1 }, ['grpc_port'], 'startMaster')).to.throw(TypeError, /'grpc_prot'/);
+    });
+  });
+});

@@ -1,0 +1,20 @@
+import { expect } from 'chai';
+import { CRUDJT, startTestMaster } from './00.setup';
+import { notStartedBehaviour } from './helpers/api-behaviour';
+
+describe('CRUDJT before start', () => {
+  it('exports create, read, update, delete, Config and Errors', () => {
+    expect(Object.keys(CRUDJT).sort()).to.deep.equal(['Config', 'Errors', 'create', 'delete', 'read', 'update']);
+    expect(CRUDJT.Config.role()).to.equal(null);
+  });
+
+  notStartedBehaviour();
+
+  describe('after shutdownServer()', () => {
+    before(async () => {
+      await startTestMaster();
+      await CRUDJT.Config.shutdownServer();
+    });
+    notStartedBehaviour();
+  });
+});

@@ -1,0 +1,376 @@
+// The SPEC's rules for create/read/update/delete as reusable suites: each
+// is run once in the master role (2x files) and once in the client role
+// (4x files), so both roles answer and fail alike.
+import { expect } from 'chai';
+import { CRUDJT, sleep } from '../00.setup';
+import { callAsync, expectReject } from './assert';
+
+const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/;
+const TOKEN_MSG = 'token must be a non-empty String';
+
+class Point {
+  constructor(public x = 1) {}
+}
+
+/** Values that are not a plain object: 'Must be a Hash (Object)'. */
+export const NOT_HASHES: Array<[string, unknown]> = [
+  ['null', null],
+  ['undefined', undefined],
+  ['an array', [1, 2]],
+  ['a string', 'abc'],
+  ['a number', 42],
+  ['a Buffer', Buffer.from('ab')],
+  ['a Map', new Map([['a', 1]])],
+  ['a class instance', new Point()],
+  ['a Date', new Date()],
+];
+
+/** Bad ttl / silenceRead values, with the error classes allowed. */
+export const BAD_LIMITS: Array<[string, unknown]> = [
+  ['0', 0],
+  ['a negative number', -1],
+  ['a fraction', 1.5],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['a numeric string', '5'],
+  ['2**62', 2 ** 62],
+  ['a bigint', 10n],
+  ['an object', {}],
+  ['true', true],
+];
+
+export const BAD_TOKENS: Array<[string, unknown]> = [
+  ['an empty string', ''],
+  ['a number', 123],
+  ['null', null],
+  ['undefined', undefined],
+  ['an object', {}],
+  ['a Buffer', Buffer.from('abc')],
+];
+
+/** Strings that are not tokens of this store: not errors, just absent. */
+export const UNKNOWN_TOKENS: Array<[string, string]> = [
+  ['a well-formed unknown token', 'AAAAAAAAAAAAAAAAAAAAAA'],
+  ['a short string', 'x'],
+  ['non-base64url characters', '!!!***???'],
+  ['unicode', 'токен🔑'],
+  ['a 10 KB string', 'a'.repeat(10 * 1024)],
+];
+
+/** {a: 'x' * n} packs to n + 5 bytes (fixmap, fixstr 'a', str8 header). */
+export function dataOfSize(bytes: number): Record<string, string> {
+  return { a: 'x'.repeat(bytes - 5) };
+}
+
+function deepData(depth: number): Record<string, unknown> {
+  let d: Record<string, unknown> = { v: 1 };
+  for (let i = 0; i < depth; i++) d = { a: d };
+  return d;
+}
+
+/** Shared argument checks for create() and update() data and limits. */
+function dataAndLimitRules(call: (data: unknown, ttl?: unknown, silenceRead?: unknown) => Promise<unknown>): void {
+  for (const [label, value] of NOT_HASHES) {
+    it(`rejects ${label} as data with TypeError 'Must be a Hash (Object)'`, async () => {
+      await expectReject(call(value), TypeError, 'Must be a Hash (Object)');
+    });
+  }
+
+  it("rejects an empty object with TypeError 'Hash can not be empty'", async () => {
+    await expectReject(call({}), TypeError, 'Hash can not be empty');
+  });
+
+  it('accepts data of exactly 256 bytes of MessagePack', async () => {
+    const r = await call(dataOfSize(256));
+    expect(r).to.satisfy((v: unknown) => typeof v === 'string' || typeof v === 'boolean');
+  });
+
+  it("rejects data of 257 bytes with RangeError 'Hash can not be bigger than 256 bytesize'", async () => {
+    await expectReject(call(dataOfSize(257)), RangeError, 'Hash can not be bigger than 256 bytesize');
+  });
+
+  it('rejects data with many small keys over 256 bytes with RangeError', async () => {
+    const big: Record<string, number> = {};
+    for (let i = 0; i < 1000; i++) big[`k${i}`] = i;
+    await expectReject(call(big), RangeError, 'Hash can not be bigger than 256 bytesize');
+  });
+
+  it('rejects cyclic data with a TypeError (no stack overflow)', async () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    await expectReject(call(cyclic), TypeError, /circular/);
+  });
+
+  it('rejects data nested 1000 levels deep with a TypeError (no stack overflow)', async () => {
+    await expectReject(call(deepData(1000)), TypeError, /nested/);
+  });
+
+  it('rejects functions and symbols inside data with a TypeError', async () => {
+    await expectReject(call({ f: () => 1 }), TypeError);
+    await expectReject(call({ s: Symbol('x') }), TypeError);
+  });
+
+  for (const [label, value] of BAD_LIMITS) {
+    it(`rejects ttl = ${label} with a TypeError/RangeError naming ttl`, async () => {
+      await expectReject(call({ a: 1 }, value), [TypeError, RangeError], /^ttl /);
+    });
+    it(`rejects silenceRead = ${label} with a TypeError/RangeError naming silenceRead`, async () => {
+      await expectReject(call({ a: 1 }, null, value), [TypeError, RangeError], /^silenceRead /);
+    });
+  }
+
+  it('never throws synchronously, even for bad arguments', async () => {
+    await expectReject(callAsync(() => call(null) as Promise<unknown>), TypeError);
+  });
+}
+
+export function createBehaviour(): void {
+  it('returns a 22-character base64url token', async () => {
+    const token = await CRUDJT.create({ user_id: 42, role: 11 });
+    expect(token).to.match(TOKEN_RE);
+  });
+
+  it('returns a different token every time', async () => {
+    const tokens = new Set<string>();
+    for (let i = 0; i < 50; i++) tokens.add(await CRUDJT.create({ i }));
+    expect(tokens.size).to.equal(50);
+  });
+
+  it('round-trips strings, numbers, booleans, null, arrays and nested objects', async () => {
+    const data = { s: 'héllo', i: -7, f: 1.25, big: 2 ** 40, t: true, n: null, arr: [1, 'two', [3]], o: { p: { q: 'r' } } };
+    const token = await CRUDJT.create(data);
+    const r = await CRUDJT.read(token);
+    expect(r).to.deep.equal({ data });
+  });
+
+  it('gives keys back as strings', async () => {
+    const token = await CRUDJT.create({ 1: 'one', 2: 'two' });
+    const r = await CRUDJT.read(token);
+    expect(r!.data).to.deep.equal({ '1': 'one', '2': 'two' });
+    expect(Object.keys(r!.data)).to.deep.equal(['1', '2']);
+  });
+
+  it('accepts null and undefined as "no limit"', async () => {
+    const a = await CRUDJT.create({ a: 1 }, null, null);
+    const b = await CRUDJT.create({ a: 1 }, undefined, undefined);
+    expect(await CRUDJT.read(a)).to.deep.equal({ data: { a: 1 } });
+    expect(await CRUDJT.read(b)).to.deep.equal({ data: { a: 1 } });
+  });
+
+  it('accepts the largest ttl and silenceRead', async () => {
+    const maxTtl = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+    const token = await CRUDJT.create({ a: 1 }, maxTtl, Number.MAX_SAFE_INTEGER);
+    const r = await CRUDJT.read(token);
+    expect(r!.metadata!.silence_read).to.equal(Number.MAX_SAFE_INTEGER - 1);
+    expect(r!.metadata!.ttl).to.be.within(maxTtl - 2, maxTtl);
+  });
+
+  it('rejects ttl one past the largest with RangeError', async () => {
+    const maxTtl = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+    await expectReject(CRUDJT.create({ a: 1 }, maxTtl + 1), RangeError, /^ttl /);
+  });
+
+  dataAndLimitRules((data, ttl, silenceRead) => CRUDJT.create(data as never, ttl as never, silenceRead as never));
+}
+
+export function readBehaviour(): void {
+  it('gives { data } without metadata when no limit is set', async () => {
+    const token = await CRUDJT.create({ user_id: 42 });
+    const r = await CRUDJT.read(token);
+    expect(r).to.deep.equal({ data: { user_id: 42 } });
+    expect(r).to.not.have.property('metadata');
+  });
+
+  it('gives { metadata: { ttl }, data } when only ttl is set', async () => {
+    const token = await CRUDJT.create({ a: 1 }, 60);
+    expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { ttl: 60 }, data: { a: 1 } });
+  });
+
+  it('gives { metadata: { silence_read }, data } when only silenceRead is set', async () => {
+    const token = await CRUDJT.create({ a: 1 }, null, 10);
+    expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { silence_read: 9 }, data: { a: 1 } });
+  });
+
+  it('gives both limits when both are set', async () => {
+    const token = await CRUDJT.create({ a: 1 }, 3600, 10);
+    expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { ttl: 3600, silence_read: 9 }, data: { a: 1 } });
+  });
+
+  it('counts silence_read down 5,4,3,2,1,0 then null for silenceRead 6', async () => {
+    const token = await CRUDJT.create({ a: 1 }, null, 6);
+    const seen: Array<number | null> = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await CRUDJT.read(token);
+      seen.push(r === null ? null : r.metadata!.silence_read!);
+    }
+    expect(seen).to.deep.equal([5, 4, 3, 2, 1, 0, null]);
+  });
+
+  it('reports ttl 5 at once for ttl 5', async () => {
+    const token = await CRUDJT.create({ a: 1 }, 5);
+    expect((await CRUDJT.read(token))!.metadata).to.deep.equal({ ttl: 5 });
+  });
+
+  it('counts ttl down in whole seconds, never 0, then null (ttl 2: 2, 1, null)', async function () {
+    this.timeout(10000);
+    const token = await CRUDJT.create({ a: 1 }, 2);
+    const start = Date.now();
+    expect((await CRUDJT.read(token))!.metadata!.ttl).to.equal(2);
+    await sleep(1050 - (Date.now() - start));
+    expect((await CRUDJT.read(token))!.metadata!.ttl).to.equal(1);
+    await sleep(2050 - (Date.now() - start));
+    expect(await CRUDJT.read(token)).to.equal(null);
+  });
+
+  for (const [label, token] of UNKNOWN_TOKENS) {
+    it(`gives null for ${label}`, async () => {
+      expect(await CRUDJT.read(token)).to.equal(null);
+    });
+  }
+
+  for (const [label, token] of BAD_TOKENS) {
+    it(`rejects ${label} as token with TypeError '${TOKEN_MSG}'`, async () => {
+      await expectReject(CRUDJT.read(token as never), TypeError, TOKEN_MSG);
+    });
+  }
+
+  it('gives a fresh copy each time (mutating a result changes nothing)', async () => {
+    const token = await CRUDJT.create({ a: { b: [1, 2] } });
+    const first = await CRUDJT.read(token);
+    (first!.data.a as { b: number[] }).b.push(3);
+    first!.data.x = 1;
+    expect(await CRUDJT.read(token)).to.deep.equal({ data: { a: { b: [1, 2] } } });
+  });
+
+  it('never throws synchronously', async () => {
+    await expectReject(callAsync(() => CRUDJT.read(7 as never)), TypeError, TOKEN_MSG);
+  });
+}
+
+export function updateBehaviour(): void {
+  it('replaces the data and returns true', async () => {
+    const token = await CRUDJT.create({ role: 11 });
+    expect(await CRUDJT.update(token, { role: 8 })).to.equal(true);
+    expect(await CRUDJT.read(token)).to.deep.equal({ data: { role: 8 } });
+  });
+
+  it('replaces the limits too: an update without limits makes the token unlimited', async () => {
+    const token = await CRUDJT.create({ a: 1 }, 60, 5);
+    expect(await CRUDJT.update(token, { a: 2 })).to.equal(true);
+    expect(await CRUDJT.read(token)).to.deep.equal({ data: { a: 2 } });
+  });
+
+  it('sets new limits', async () => {
+    const token = await CRUDJT.create({ a: 1 });
+    expect(await CRUDJT.update(token, { a: 2 }, 600, 100)).to.equal(true);
+    expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { ttl: 600, silence_read: 99 }, data: { a: 2 } });
+  });
+
+  it('is visible to the next read at once, after a cached read', async () => {
+    const token = await CRUDJT.create({ v: 1 });
+    await CRUDJT.read(token);
+    await CRUDJT.read(token);
+    await CRUDJT.update(token, { v: 2 });
+    expect(await CRUDJT.read(token)).to.deep.equal({ data: { v: 2 } });
+  });
+
+  for (const [label, token] of UNKNOWN_TOKENS) {
+    it(`returns false for ${label}`, async () => {
+      expect(await CRUDJT.update(token, { a: 1 })).to.equal(false);
+    });
+  }
+
+  it('returns false for an exhausted token and does not revive it', async () => {
+    const token = await CRUDJT.create({ a: 1 }, null, 1);
+    expect((await CRUDJT.read(token))!.metadata).to.deep.equal({ silence_read: 0 });
+    expect(await CRUDJT.update(token, { a: 2 })).to.equal(false);
+    expect(await CRUDJT.read(token)).to.equal(null);
+  });
+
+  it('returns false for an expired token and does not revive it', async function () {
+    this.timeout(5000);
+    const token = await CRUDJT.create({ a: 1 }, 1);
+    await sleep(1050);
+    expect(await CRUDJT.update(token, { a: 2 })).to.equal(false);
+    expect(await CRUDJT.read(token)).to.equal(null);
+  });
+
+  it('returns false for a deleted token', async () => {
+    const token = await CRUDJT.create({ a: 1 });
+    await CRUDJT.delete(token);
+    expect(await CRUDJT.update(token, { a: 2 })).to.equal(false);
+  });
+
+  for (const [label, token] of BAD_TOKENS) {
+    it(`rejects ${label} as token with TypeError '${TOKEN_MSG}'`, async () => {
+      await expectReject(CRUDJT.update(token as never, { a: 1 }), TypeError, TOKEN_MSG);
+    });
+  }
+
+  describe('arguments', () => {
+    let token = '';
+    before(async () => {
+      token = await CRUDJT.create({ a: 1 });
+    });
+    dataAndLimitRules((data, ttl, silenceRead) => CRUDJT.update(token, data as never, ttl as never, silenceRead as never));
+  });
+}
+
+export function deleteBehaviour(): void {
+  it('returns true for a live token, then the token is gone', async () => {
+    const token = await CRUDJT.create({ a: 1 });
+    expect(await CRUDJT.delete(token)).to.equal(true);
+    expect(await CRUDJT.read(token)).to.equal(null);
+    expect(await CRUDJT.delete(token)).to.equal(false);
+  });
+
+  it('removes a token that was just read (and cached)', async () => {
+    const token = await CRUDJT.create({ a: 1 });
+    await CRUDJT.read(token);
+    expect(await CRUDJT.delete(token)).to.equal(true);
+    expect(await CRUDJT.read(token)).to.equal(null);
+  });
+
+  it('returns true for a token with limits', async () => {
+    const token = await CRUDJT.create({ a: 1 }, 60, 3);
+    expect(await CRUDJT.delete(token)).to.equal(true);
+  });
+
+  for (const [label, token] of UNKNOWN_TOKENS) {
+    it(`returns false for ${label}`, async () => {
+      expect(await CRUDJT.delete(token)).to.equal(false);
+    });
+  }
+
+  it('returns false for an exhausted token', async () => {
+    const token = await CRUDJT.create({ a: 1 }, null, 1);
+    await CRUDJT.read(token);
+    expect(await CRUDJT.delete(token)).to.equal(false);
+  });
+
+  for (const [label, token] of BAD_TOKENS) {
+    it(`rejects ${label} as token with TypeError '${TOKEN_MSG}'`, async () => {
+      await expectReject(CRUDJT.delete(token as never), TypeError, TOKEN_MSG);
+    });
+  }
+
+  it('never throws synchronously', async () => {
+    await expectReject(callAsync(() => CRUDJT.delete(null as never)), TypeError, TOKEN_MSG);
+  });
+}
+
+/** Every operation before start/connect: InvalidState 'CRUDJT has not started'. */
+export function notStartedBehaviour(): void {
+  const ops: Array<[string, () => Promise<unknown>]> = [
+    ['create', () => CRUDJT.create({ a: 1 })],
+    ['read', () => CRUDJT.read('AAAAAAAAAAAAAAAAAAAAAA')],
+    ['update', () => CRUDJT.update('AAAAAAAAAAAAAAAAAAAAAA', { a: 1 })],
+    ['delete', () => CRUDJT.delete('AAAAAAAAAAAAAAAAAAAAAA')],
+  ];
+  for (const [name, op] of ops) {
+    it(`${name}() rejects with InvalidState 'CRUDJT has not started' (code 55JT01)`, async () => {
+      const err = await expectReject(callAsync(op), CRUDJT.Errors.InvalidState, 'CRUDJT has not started');
+      expect((err as InstanceType<typeof CRUDJT.Errors.InvalidState>).code).to.equal('55JT01');
+    });
+  }
+}
