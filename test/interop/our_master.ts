@@ -1,10 +1,7 @@
-// Starts and stops our master in-process through the public API, on a
-// fresh store directory and a free port of 127.0.0.1.
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import CRUDJT = require('../../lib/index');
+// Starts and stops our master in-process through the public API (via the
+// shared test setup: a fresh store under the run's temp root, a free port
+// of 127.0.0.1, no logging).
+import { CRUDJT, startTestMaster } from '../00.setup';
 
 export { CRUDJT };
 
@@ -16,22 +13,13 @@ export interface RunningMaster {
 }
 
 export async function startOurMaster(): Promise<RunningMaster> {
-  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crudjt-interop-'));
-  const info = await CRUDJT.Config.startMaster({
-    secret_key: randomBytes(32).toString('base64'),
-    store_jt_path: storeDir,
-    grpc_host: '127.0.0.1',
-    grpc_port: 0,
-    logger: null,
-  });
-  const port = info.grpc_port;
+  const info = await startTestMaster({ grpc_host: '127.0.0.1' });
   return {
-    address: `127.0.0.1:${port}`,
-    port,
-    storeDir,
+    address: `127.0.0.1:${info.grpc_port}`,
+    port: info.grpc_port,
+    storeDir: info.store_jt_path,
     async stop() {
       await CRUDJT.Config.shutdownServer();
-      fs.rmSync(storeDir, { recursive: true, force: true });
     },
   };
 }
