@@ -6,7 +6,7 @@
 //
 // Needs python3 with grpcio, grpc_tools and msgpack (Debian:
 // python3-grpcio python3-grpc-tools python3-msgpack). Skips, saying why,
-// only when python3 or the grpc/msgpack module is missing.
+// only when python3 or its grpc module is missing.
 import { expect } from 'chai';
 import { findPython, PyClient, untype, type ReadAnswer, type Typed } from './interop/python';
 import { startOurMaster, type RunningMaster } from './interop/our_master';
@@ -229,6 +229,11 @@ describe('interop: Python grpcio client (as crudjt-python 1.0.0 sends) -> our ma
     expect(entries(top.data)).to.deep.equal({ a: T.int(1) });
     const again = await client().ok({ op: 'create', data: { ok: true } });
     expect(entries(entries((await read(again)).value).data)).to.deep.equal({ ok: T.bool(true) });
+  });
+
+  it('serves 200 concurrent creates and then 200 concurrent reads from one C-core channel', async () => {
+    const r = await client().ok({ op: 'burst', n: 200 });
+    expect(r).to.deep.equal({ unique_tokens: 200, reads_matching: 200 });
   });
 
   it('names the error class in the crudjt-error trailing metadata (for our client; others ignore it)', async () => {

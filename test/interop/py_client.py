@@ -20,6 +20,7 @@ Requests ("id" is echoed back):
   {"op": "read", "token": s}
   {"op": "update", "token": s, "data"/"data_typed", "ttl", "silence_read"}
   {"op": "delete", "token": s}
+  {"op": "burst", "n": n}   n concurrent creates, then n concurrent reads
   {"op": "raw", "method": "CreateToken"|..., "fields": {...}}
       fields are set as given; "packed_data_hex" sets packed_data bytes.
 Answers: {"id", "ok": true, "result": ...} or
@@ -191,6 +192,19 @@ def main():
                 elif op == "delete":
                     resp = stub.DeleteToken(pb2.DeleteTokenRequest(token=req["token"]), timeout=DEADLINE_S)
                     result = resp.result
+                elif op == "burst":
+                    # n concurrent creates, then n concurrent reads, multiplexed
+                    # on one HTTP/2 connection by the C-core stack.
+                    n = int(req["n"])
+                    creates = [stub.CreateToken.future(pb2.CreateTokenRequest(
+                        packed_data=msgpack.packb({"i": i}), ttl=-1, silence_read=-1),
+                        timeout=DEADLINE_S) for i in range(n)]
+                    tokens = [f.result().token for f in creates]
+                    reads = [stub.ReadToken.future(pb2.ReadTokenRequest(token=t), timeout=DEADLINE_S)
+                             for t in tokens]
+                    matching = sum(1 for i, f in enumerate(reads)
+                                   if msgpack.unpackb(f.result().packed_data) == {"data": {"i": i}})
+                    result = {"unique_tokens": len(set(tokens)), "reads_matching": matching}
                 elif op == "raw":
                     method = req["method"]
                     fields = dict(req.get("fields", {}))
