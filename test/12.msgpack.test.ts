@@ -48,8 +48,8 @@ describe('msgpack', () => {
   it('survives random bytes: only TypeError or a value', () => {
     let seed = 12345;
     const rnd = (): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed;
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed >>> 8;
     };
     for (let i = 0; i < 20000; i++) {
       const len = 1 + (rnd() % 40);

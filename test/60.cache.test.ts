@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import type { NativeBinding, NativeStore } from '../binding';
+import { ReadCache } from '../lib/cache';
+import { pack } from '../lib/msgpack';
+import { MasterStore } from '../lib/store';
+import { freshStorePath, SECRET, sleep } from './00.setup';
+
+function loadBinding(): NativeBinding {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require('../lib/binding');
+  return (mod.default ?? mod) as NativeBinding;
+}
+
+async function openStore(): Promise<NativeStore> {
+  const { store } = await loadBinding().open(freshStorePath(), Buffer.from(SECRET, 'base64'), {});
+  return store;
+}
+
+/** A small seeded PRNG (mulberry32): rnd(n) is an integer in [0, n). */
+function mulberry32(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n: number): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+describe('ReadCache', () => {
+  const bytes = Buffer.from([0x81, 0xa1, 0x61, 0x01]);
+
+  it('keeps at most maxEntries, dropping the least recently used', () => {
+    const c = new ReadCache({ maxEntries: 3 });
+    for (const t of ['a', 'b', 'c']) c.fill(t, c.epoch(), bytes, null);
+    expect(c.get('a', 0)).to.not.equal(undefined); // a is now the most recent
+    c.fill('d', c.epoch(), bytes, null);
+    expect(c.size).to.equal(3);
+    expect(c.get('b', 0)).to.equal(undefined);
+    expect(c.get('a', 0)).to.not.equal(undefined);
+    expect(c.get('d', 0)).to.not.equal(undefined);
+  });
+
+  it('drops an entry whose expiry has come', () => {
+    const c = new ReadCache();
+    c.fill('a', c.epoch(), bytes, 1000);
+    expect(c.get('a', 999)).to.not.equal(undefined);
+    expect(c.get('a', 1000)).to.equal(undefined);
+    expect(c.size).to.equal(0);
+  });
+
+  it('does not fill from a read that a write overtook', () => {
+    const c = new ReadCache();
+    const epoch = c.epoch();
+    c.evict('a');
+    c.fill('a', epoch, bytes, null);
+    expect(c.get('a', 0)).to.equal(undefined);
+  });
+
+  it('rejects a bad maxEntries', () => {
+    expect(() => new ReadCache({ maxEntries: 0 })).to.throw(RangeError);
+  });
+});
+
+describe('MasterStore read cache', () => {
+  let natives: NativeStore[] = [];
+
+  async function store(cache: boolean): Promise<MasterStore> {
+    const native = await openStore();
+    natives.push(native);
+    return new MasterStore(native, { sync: false, cache: cache ? new ReadCache({ maxEntries: 64 }) : null });
+  }
+
+  afterEach(async () => {
+    for (const n of natives) await n.close();
+    natives = [];
+  });
+
+  it('serves repeated reads of unlimited tokens from the cache', async () => {
+    const s = await store(true);
+    const token = await s.create(pack({ a: 1 }), 3600, null);
+    for (let i = 0; i < 5; i++) expect(await s.read(token)).to.deep.equal({ metadata: { ttl: 3600 }, data: { a: 1 } });
+    expect(s.cache!.hits).to.equal(4);
+  });
+
+  it('never serves a token with a read limit from the cache', async () => {
+    const s = await store(true);
+    const token = await s.create(pack({ a: 1 }), null, 3);
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await s.read(token))?.metadata?.silence_read ?? null);
+    expect(seen).to.deep.equal([2, 1, 0, null]);
+    expect(s.cache!.hits).to.equal(0);
+  });
+
+  it('answers null once a cached token expires', async function () {
+    this.timeout(5000);
+    const s = await store(true);
+    const token = await s.create(pack({ a: 1 }), 1, null);
+    expect(await s.read(token)).to.deep.equal({ metadata: { ttl: 1 }, data: { a: 1 } });
+    await sleep(1050);
+    expect(await s.read(token)).to.equal(null);
+  });
+
+  it('answers exactly as the engine alone over a random sequence of operations', async () => {
+    const seqs: unknown[][] = [];
+    for (const cached of [true, false]) {
+      const s = await store(cached);
+      const rnd = mulberry32(20240601);
+      const tokens: string[] = [];
+      const log: unknown[] = [];
+      const limit = (): [number | null, number | null] => [rnd(3) === 0 ? 3600 : null, rnd(4) === 0 ? 1 + rnd(4) : null];
+      for (let i = 0; i < 3000; i++) {
+        const op = tokens.length === 0 ? 0 : rnd(10);
+        const t = tokens.length === 0 ? '' : tokens[tokens.length - 1 - rnd(Math.min(20, tokens.length))];
+        if (op === 0) {
+          const [ttl, sr] = limit();
+          tokens.push(await s.create(pack({ i, n: rnd(1000) }), ttl, sr));
+          log.push(['create']);
+        } else if (op <= 6) {
+          log.push(['read', await s.read(t)]);
+        } else if (op <= 8) {
+          const [ttl, sr] = limit();
+          log.push(['update', await s.update(t, pack({ u: i }), ttl, sr)]);
+        } else {
+          log.push(['delete', await s.delete(t)]);
+        }
+      }
+      if (cached) expect(s.cache!.hits).to.be.greaterThan(100);
+      seqs.push(log);
+    }
+    // Tokens are random, so the two runs are compared by position. A ttl of
+    // 3600 reads 3600 until a second has passed; allow that one boundary.
+    const normalize = (log: unknown[]): string =>
+      JSON.stringify(log, (k, v) => (k === 'ttl' && typeof v === 'number' && v >= 3599 ? 3600 : v));
+    expect(normalize(seqs[0])).to.equal(normalize(seqs[1]));
+  });
+
+  it('returns a fresh copy on every cached read', async () => {
+    const s = await store(true);
+    const token = await s.create(pack({ list: [1] }), null, null);
+    const a = await s.read(token);
+    (a!.data.list as number[]).push(2);
+    const b = await s.read(token);
+    expect(b!.data.list).to.deep.equal([1]);
+    expect(s.cache!.hits).to.equal(1);
+  });
+});
