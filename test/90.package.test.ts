@@ -80,7 +80,10 @@ describe('npm package (pack, install without a compiler, use)', function () {
       maxBuffer: 64 << 20,
       timeout: 240_000,
     });
-    packed = (JSON.parse(out.slice(out.indexOf('['))) as PackEntry[])[0];
+    // Lifecycle scripts (prepack, prepare) print to stdout too; the JSON is last.
+    const start = out.search(/^\[\s*\{\s*"id"/m);
+    expect(start, `no JSON in npm pack output:\n${out}`).to.be.at.least(0);
+    packed = (JSON.parse(out.slice(start)) as PackEntry[])[0];
 
     project = path.join(tmp, 'app');
     fs.mkdirSync(project);

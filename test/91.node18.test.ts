@@ -26,7 +26,7 @@ function node18(): string {
     timeout: 240_000,
     maxBuffer: 16 << 20,
   });
-  const tgz = path.join(dir, (JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[])[0].filename);
+  const tgz = path.join(dir, (JSON.parse(out.slice(out.search(/^\[\s*\{/m))) as { filename: string }[])[0].filename);
   execFileSync('tar', ['xzf', tgz, '-C', dir, 'package/bin/node'], { timeout: 120_000 });
   fs.rmSync(tgz);
   fs.chmodSync(bin, 0o755);
