@@ -17,6 +17,12 @@ export interface Backend {
   readonly role: 'master' | 'client';
   create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string>;
   read(token: string): Promise<ReadResult | null>;
+  /**
+   * Optional: read() already encoded as the ReadToken answer (MessagePack of
+   * the result with the stored data bytes unchanged), or null. The gRPC
+   * master uses it when present, so data round-trips byte for byte.
+   */
+  readPacked?(token: string): Promise<Buffer | null>;
   update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean>;
   delete(token: string): Promise<boolean>;
   /** Releases the backend (master: flush + close the store; client: the channel). */
@@ -27,8 +33,12 @@ export interface Backend {
 export function buildReadResult(data: Record<string, unknown>, ttlLeftMs: number, readsLeft: number): ReadResult {
   if (ttlLeftMs < 0 && readsLeft < 0) return { data };
   const metadata: { ttl?: number; silence_read?: number } = {};
-  // Rounded up: a live token never shows 0 seconds left.
-  if (ttlLeftMs >= 0) metadata.ttl = Math.max(1, Math.ceil(ttlLeftMs / 1000));
+  if (ttlLeftMs >= 0) metadata.ttl = ttlSeconds(ttlLeftMs);
   if (readsLeft >= 0) metadata.silence_read = readsLeft;
   return { metadata, data };
+}
+
+/** Remaining whole seconds, rounded up: a live token never shows 0. */
+export function ttlSeconds(ttlLeftMs: number): number {
+  return Math.max(1, Math.ceil(ttlLeftMs / 1000));
 }

@@ -4,10 +4,10 @@
 // (microseconds of memory work plus one write(); see doc/design.md); with
 // 'sync' the *Async variants, so that fsync never blocks the event loop.
 import type { NativeReadResult, NativeStore } from '../binding';
-import { Backend, buildReadResult, ReadResult } from './backend';
+import { Backend, buildReadResult, ReadResult, ttlSeconds } from './backend';
 import { ReadCache } from './cache';
 import { fromNative, InternalError } from './errors';
-import { unpackMap } from './msgpack';
+import { packReadResult, unpackMap } from './msgpack';
 import type { Limit } from './validation';
 
 const NO_LIMIT = -1;
@@ -48,13 +48,30 @@ export class MasterStore implements Backend {
   }
 
   async read(token: string): Promise<ReadResult | null> {
+    const r = await this.readRaw(token);
+    if (r === null) return null;
+    return buildReadResult(decodePayload(r.payload, token), r.ttlLeftMs, r.readsLeft);
+  }
+
+  async readPacked(token: string): Promise<Buffer | null> {
+    const r = await this.readRaw(token);
+    if (r === null) return null;
+    return packReadResult(
+      r.payload,
+      r.ttlLeftMs < 0 ? null : ttlSeconds(r.ttlLeftMs),
+      r.readsLeft < 0 ? null : r.readsLeft,
+    );
+  }
+
+  // The engine's answer (or the cache's, for unlimited tokens): payload
+  // bytes, ms left (-1 = none), reads left (-1 = none).
+  private async readRaw(token: string): Promise<{ payload: Buffer; ttlLeftMs: number; readsLeft: number } | null> {
     const cache = this.cache;
     if (cache !== null) {
       const now = Date.now();
       const hit = cache.get(token, now);
       if (hit !== undefined) {
-        const ttlLeftMs = hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now;
-        return buildReadResult(decodePayload(hit.payload, token), ttlLeftMs, NO_LIMIT);
+        return { payload: hit.payload, ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
       }
     }
     const epoch = cache?.epoch() ?? 0;
@@ -69,11 +86,10 @@ export class MasterStore implements Backend {
     }
     if (r === null) return null;
     const [payload, ttlLeftMs, readsLeft] = r;
-    const data = decodePayload(payload, token);
     if (cache !== null && readsLeft < 0) {
       cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
     }
-    return buildReadResult(data, ttlLeftMs, readsLeft);
+    return { payload, ttlLeftMs, readsLeft };
   }
 
   async update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {

@@ -1,12 +1,57 @@
 import { expect } from 'chai';
 import './00.setup';
-import { NIL, pack, unpack, unpackMap } from '../lib/msgpack';
+import { NIL, pack, packReadResult, unpack, unpackMap } from '../lib/msgpack';
 
 describe('msgpack', () => {
   it('packs plain maps (no msgpackr records) and nil as 0xc0', () => {
     expect(pack({ a: 'b' })).to.deep.equal(Buffer.from([0x81, 0xa1, 0x61, 0xa1, 0x62]));
     expect(NIL).to.deep.equal(Buffer.from([0xc0]));
     expect(unpack(NIL)).to.equal(null);
+  });
+
+  it('writes integers beyond 32 bits as int64/uint64, never float64', () => {
+    expect(pack(2 ** 40)).to.deep.equal(Buffer.from([0xcf, 0, 0, 1, 0, 0, 0, 0, 0]));
+    expect(pack(-(2 ** 33))).to.deep.equal(Buffer.from([0xd3, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0]));
+    expect(pack(Number.MAX_SAFE_INTEGER)[0]).to.equal(0xcf);
+    expect(pack(1.5)[0]).to.equal(0xcb);
+    expect(pack(2 ** 60)[0]).to.equal(0xcb); // not a safe integer: a float
+  });
+
+  it('uses the smallest header for every size', () => {
+    expect(pack(127)).to.deep.equal(Buffer.from([0x7f]));
+    expect(pack(-32)).to.deep.equal(Buffer.from([0xe0]));
+    expect(pack(-33)).to.deep.equal(Buffer.from([0xd0, 0xdf]));
+    expect(pack(255)).to.deep.equal(Buffer.from([0xcc, 0xff]));
+    expect(pack('x'.repeat(31))[0]).to.equal(0xbf);
+    expect(pack('x'.repeat(32)).subarray(0, 2)).to.deep.equal(Buffer.from([0xd9, 32]));
+    expect(pack(Buffer.from([1, 2])).subarray(0, 2)).to.deep.equal(Buffer.from([0xc4, 2]));
+    expect(pack(new Array(16).fill(0))[0]).to.equal(0xdc);
+  });
+
+  it('round-trips through the decoder', () => {
+    const values = [
+      { a: 1, b: -1, c: 2 ** 31, d: -(2 ** 31) - 1, e: 2 ** 32, f: -(2 ** 40), g: 0.1, h: -0.5, i: 1e300 },
+      { s: '', t: 'é✓🔑', u: 'y'.repeat(300), bin: Buffer.from([0, 255]), arr: [[], {}, [null, true, false]] },
+      { big: 18446744073709551615n, small: -9223372036854775808n, mid: 5n },
+      { when: new Date(1700000000000), ms: new Date(1700000000123), old: new Date(-1000) },
+      { deep: { er: { still: [1, { x: 'y' }] } } },
+    ];
+    for (const v of values) {
+      const back = unpack(pack(v)) as Record<string, unknown>;
+      const expected = JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : String(x)) : x)));
+      const got = JSON.parse(JSON.stringify(back, (_k, x) => (typeof x === 'bigint' ? String(x) : x)));
+      expect(got).to.deep.equal(expected);
+    }
+  });
+
+  it('packs a read result around the stored bytes unchanged', () => {
+    const payload = Buffer.from([0x81, 0xa1, 0x61, 0xcf, 0, 0, 1, 0, 0, 0, 0, 0]);
+    expect(unpack(packReadResult(payload, null, null))).to.deep.equal({ data: { a: 2 ** 40 } });
+    expect(unpack(packReadResult(payload, 60, null))).to.deep.equal({ metadata: { ttl: 60 }, data: { a: 2 ** 40 } });
+    expect(unpack(packReadResult(payload, null, 0))).to.deep.equal({ metadata: { silence_read: 0 }, data: { a: 2 ** 40 } });
+    const both = packReadResult(payload, 5, 9);
+    expect(unpack(both)).to.deep.equal({ metadata: { ttl: 5, silence_read: 9 }, data: { a: 2 ** 40 } });
+    expect(both.subarray(both.length - payload.length)).to.deep.equal(payload);
   });
 
   it('decodes 64-bit integers as numbers when safe and bigint beyond', () => {

@@ -104,6 +104,30 @@ describe('TokenService over raw gRPC (as other SDKs call it)', () => {
     expect((await call(client, 'UpdateToken', { token, packed_data: pack({ v: 3 }), ttl: -1, silence_read: -1 })).result).to.equal(false);
   });
 
+  it('gives the data bytes back exactly as sent (int64, str8, bin, float)', async () => {
+    // {id: uint64 2^40, neg: int64 -2^33, s: str8 'k'*40, b: bin [1,2], f: float64 1.5}
+    const sent = Buffer.concat([
+      Buffer.from([0x85, 0xa2]), Buffer.from('id'), Buffer.from([0xcf, 0, 0, 1, 0, 0, 0, 0, 0]),
+      Buffer.from([0xa3]), Buffer.from('neg'), Buffer.from([0xd3, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0]),
+      Buffer.from([0xa1, 0x73, 0xd9, 40]), Buffer.from('k'.repeat(40)),
+      Buffer.from([0xa1, 0x62, 0xc4, 2, 1, 2]),
+      Buffer.from([0xa1, 0x66, 0xcb]), (() => { const f = Buffer.alloc(8); f.writeDoubleBE(1.5); return f; })(),
+    ]);
+    const { token } = await call(client, 'CreateToken', { packed_data: sent, ttl: -1, silence_read: -1 });
+    for (let i = 0; i < 2; i++) {
+      // Twice: the second read may come from the master's cache.
+      const res = Buffer.from((await call(client, 'ReadToken', { token })).packed_data);
+      const prefix = Buffer.concat([Buffer.from([0x81, 0xa4]), Buffer.from('data')]);
+      expect(res).to.deep.equal(Buffer.concat([prefix, sent]));
+    }
+  });
+
+  it('writes integers beyond 32 bits created through the API as int64, not float64', async () => {
+    const token = await CRUDJT.create({ id: 2 ** 40 });
+    const res = Buffer.from((await call(client, 'ReadToken', { token })).packed_data);
+    expect(res.subarray(res.length - 9)).to.deep.equal(Buffer.from([0xcf, 0, 0, 1, 0, 0, 0, 0, 0]));
+  });
+
   it('interoperates with the in-process API both ways', async () => {
     const { token } = await call(client, 'CreateToken', { packed_data: pack({ from: 'wire' }), ttl: -1, silence_read: 5 });
     expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { silence_read: 4 }, data: { from: 'wire' } });

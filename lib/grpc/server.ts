@@ -57,6 +57,9 @@ export class TokenServiceMaster {
       ReadToken: (call, callback) => {
         respond(callback, async () => {
           const token = validateToken(call.request.token);
+          if (backend.readPacked !== undefined) {
+            return { packed_data: (await backend.readPacked(token)) ?? NIL };
+          }
           const result = await backend.read(token);
           return { packed_data: result === null ? NIL : pack(result) };
         });
