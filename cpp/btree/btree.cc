@@ -1,0 +1,642 @@
+// The B+tree algorithms over the Pager. Page layouts: node.cc (leaves,
+// internal nodes) and pager.cc (meta, free list); doc/file_format.md.
+//
+// Every mutation descends from the root, then makes the whole path writable
+// top-down (copy-on-write: a page that is part of a checkpoint moves to a
+// new number and its parent is updated; see pager.h), then edits the leaf.
+//
+// Fill factor. Keys are random hashes, so a plain half split leaves leaves
+// ~70% full. Instead, a full leaf
+//   1. first shares its records with the roomier neighbour (same parent)
+//      when the two fit in two pages, and otherwise
+//   2. splits together with both neighbours: three full leaves become four
+//      (a B*-style 3-to-4 split),
+// always spreading records evenly by bytes. A leaf under half full after a
+// delete merges with its neighbours when the (up to three) leaves fit in
+// fewer pages, so deletes keep the tree compact. Internal nodes (a few per
+// thousand leaves) split in two and merge when under a third full.
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "btree/btree_impl.h"
+#include "btree/node.h"
+
+namespace crudjt {
+
+namespace {
+
+// Splits cells with these sizes into k consecutive non-empty groups of at
+// most cap bytes, as even as possible. bounds gets k + 1 indices.
+bool PartitionBySize(const std::vector<size_t>& sizes, size_t k, size_t cap,
+                     std::vector<size_t>* bounds) {
+  const size_t m = sizes.size();
+  if (k == 0 || m < k) return false;
+  std::vector<size_t> cum(m + 1, 0);
+  for (size_t i = 0; i < m; ++i) cum[i + 1] = cum[i] + sizes[i];
+  const size_t total = cum[m];
+  bounds->assign(1, 0);
+  size_t start = 0;
+  for (size_t j = 0; j + 1 < k; ++j) {
+    size_t target = total * (j + 1) / k;
+    size_t e = start;
+    while (e < m && cum[e + 1] <= target) ++e;
+    if (e < m && target - cum[e] > cum[e + 1] - target) ++e;
+    if (e == start) e = start + 1;
+    while (e > start + 1 && cum[e] - cum[start] > cap) --e;
+    e = std::min(e, m - (k - 1 - j));
+    if (e <= start) return false;
+    bounds->push_back(e);
+    start = e;
+  }
+  bounds->push_back(m);
+  for (size_t j = 0; j < k; ++j) {
+    if ((*bounds)[j + 1] <= (*bounds)[j] || cum[(*bounds)[j + 1]] - cum[(*bounds)[j]] > cap) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void EvenBounds(size_t m, size_t k, std::vector<size_t>* bounds) {
+  bounds->clear();
+  for (size_t j = 0; j <= k; ++j) bounds->push_back(m * j / k);
+}
+
+TreeKey ToTreeKey(const uint8_t* p) {
+  TreeKey k;
+  std::memcpy(k.bytes, p, kTreeKeyBytes);
+  return k;
+}
+
+}  // namespace
+
+Status BTree::Open(const std::string& path, const BTreeOptions& options,
+                   std::unique_ptr<BTree>* out) {
+  std::unique_ptr<Pager> pager;
+  Status s = Pager::Open(path, options.page_cache_bytes, &pager);
+  if (!s.ok()) return s;
+  out->reset(new BTreeImpl(std::move(pager)));
+  return Status::OK();
+}
+
+BTree::~BTree() = default;
+
+Status BTreeImpl::Get(const TreeKey& key, std::string* value) {
+  pager_->MaybeEvict();
+  uint32_t pgno = pager_->root();
+  if (pgno == 0) return Status::NotFound();
+  for (int d = 0; d < page::kMaxHeight; ++d) {
+    Page* p;
+    Status s = pager_->Get(pgno, &p);
+    if (!s.ok()) return s;
+    if (PageType(p->data) == page::kInternal) {
+      InternalNode n(p->data);
+      pgno = n.child(n.ChildIndex(key.bytes));
+      continue;
+    }
+    if (PageType(p->data) != page::kLeaf) {
+      return Status::Corruption(pager_->path() + ": page " + std::to_string(pgno) +
+                                " is not a tree page");
+    }
+    LeafNode leaf(p->data);
+    bool found;
+    int i = leaf.LowerBound(key.bytes, &found);
+    if (!found) return Status::NotFound();
+    std::string_view v = leaf.value(i);
+    value->assign(v.data(), v.size());
+    return Status::OK();
+  }
+  return Status::Corruption(pager_->path() + ": tree deeper than " + std::to_string(page::kMaxHeight));
+}
+
+Status BTreeImpl::Descend(const uint8_t* key, Step* path, int* depth, bool* found) {
+  uint32_t pgno = pager_->root();
+  for (int d = 0; d < page::kMaxHeight; ++d) {
+    Page* p;
+    Status s = pager_->Get(pgno, &p);
+    if (!s.ok()) return s;
+    path[d].page = p;
+    if (PageType(p->data) == page::kInternal) {
+      InternalNode n(p->data);
+      path[d].index = n.ChildIndex(key);
+      pgno = n.child(path[d].index);
+      continue;
+    }
+    if (PageType(p->data) != page::kLeaf) {
+      return Status::Corruption(pager_->path() + ": page " + std::to_string(pgno) +
+                                " is not a tree page");
+    }
+    path[d].index = LeafNode(p->data).LowerBound(key, found);
+    *depth = d + 1;
+    return Status::OK();
+  }
+  return Status::Corruption(pager_->path() + ": tree deeper than " + std::to_string(page::kMaxHeight));
+}
+
+void BTreeImpl::MakePathWritable(Step* path, int depth) {
+  for (int i = 0; i < depth; ++i) {
+    uint32_t old = path[i].page->pgno;
+    Page* w = pager_->MakeWritable(path[i].page);
+    path[i].page = w;
+    if (w->pgno == old) continue;
+    if (i == 0) {
+      pager_->set_root(w->pgno);
+    } else {
+      InternalNode(path[i - 1].page->data).set_child(path[i - 1].index, w->pgno);
+    }
+  }
+}
+
+Status BTreeImpl::LoadSibling(uint32_t pgno, uint8_t type, Page** out) {
+  Status s = pager_->Get(pgno, out);
+  if (s.ok() && PageType((*out)->data) != type) {
+    return Status::Corruption(pager_->path() + ": page " + std::to_string(pgno) +
+                              " has the wrong type for its level");
+  }
+  return s;
+}
+
+Status BTreeImpl::Put(const TreeKey& key, std::string_view value) {
+  if (value.empty() || value.size() > kMaxTreeValueBytes) {
+    return Status::InvalidArgument("tree value must be 1.." + std::to_string(kMaxTreeValueBytes) +
+                                   " bytes");
+  }
+  pager_->MaybeEvict();
+  pager_->mark_changed();
+  if (pager_->root() == 0) {
+    Page* p = pager_->Allocate();
+    LeafNode::Init(p->data, p->pgno);
+    LeafNode(p->data).Insert(0, key.bytes, value);
+    pager_->set_root(p->pgno);
+    pager_->add_records(1);
+    return Status::OK();
+  }
+  Step path[page::kMaxHeight];
+  int depth;
+  bool found;
+  Status s = Descend(key.bytes, path, &depth, &found);
+  if (!s.ok()) return s;
+  const int idx = path[depth - 1].index;
+  if (found && LeafNode(path[depth - 1].page->data).value(idx) == value) return Status::OK();
+  MakePathWritable(path, depth);
+  LeafNode leaf(path[depth - 1].page->data);
+  if (found) {
+    if (leaf.free_bytes() + leaf.value(idx).size() >= value.size()) {
+      leaf.Replace(idx, value);
+      return Status::OK();
+    }
+    leaf.Remove(idx);
+  } else {
+    pager_->add_records(1);
+  }
+  if (leaf.free_bytes() >= LeafCellSize(value.size())) {
+    leaf.Insert(idx, key.bytes, value);
+    return Status::OK();
+  }
+  s = InsertOverflow(path, depth, key.bytes, value);
+  if (!s.ok() && !found) pager_->add_records(-1);
+  return s;
+}
+
+Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
+                                 std::string_view value) {
+  const int level = depth - 1;
+  Page* leaf = path[level].page;
+  Page* left = nullptr;
+  Page* right = nullptr;
+  int ci = 0;
+  if (level > 0) {
+    InternalNode par(path[level - 1].page->data);
+    ci = path[level - 1].index;
+    Status s;
+    if (ci > 0) s = LoadSibling(par.child(ci - 1), page::kLeaf, &left);
+    if (s.ok() && ci + 1 < par.children()) s = LoadSibling(par.child(ci + 1), page::kLeaf, &right);
+    if (!s.ok()) return s;
+  }
+  const size_t need = LeafCellSize(value.size());
+  std::unique_ptr<uint8_t[]> tmp(new uint8_t[3 * kPageSize]);
+  std::vector<Cell> cells;
+  std::vector<size_t> sizes;
+  auto gather = [&](Page** window, int w) {
+    cells.clear();
+    for (int t = 0; t < w; ++t) {
+      uint8_t* copy = tmp.get() + t * kPageSize;
+      std::memcpy(copy, window[t]->data, kPageSize);
+      LeafNode n(copy);
+      for (int i = 0; i < n.count(); ++i) cells.push_back({n.key(i), n.value(i)});
+    }
+    auto it = std::lower_bound(cells.begin(), cells.end(), key, [](const Cell& c, const uint8_t* k) {
+      return CompareKeys(c.key, k) < 0;
+    });
+    cells.insert(it, Cell{key, value});
+    sizes.clear();
+    for (const Cell& c : cells) sizes.push_back(LeafCellSize(c.value.size()));
+  };
+  std::vector<size_t> bounds;
+  size_t fl = left ? LeafNode(left->data).free_bytes() : 0;
+  size_t fr = right ? LeafNode(right->data).free_bytes() : 0;
+  if (std::max(fl, fr) >= need) {
+    // Share with the roomier neighbour.
+    Page* window[2];
+    int first;
+    if (fl >= fr) {
+      window[0] = left, window[1] = leaf, first = ci - 1;
+    } else {
+      window[0] = leaf, window[1] = right, first = ci;
+    }
+    gather(window, 2);
+    if (PartitionBySize(sizes, 2, page::kLeafSpace, &bounds)) {
+      return RedistributeLeaves(path, level, first, window, 2, cells, bounds);
+    }
+  }
+  // Split with both neighbours: w full leaves become w + 1.
+  Page* window[3];
+  int w = 0;
+  if (left) window[w++] = left;
+  window[w++] = leaf;
+  if (right) window[w++] = right;
+  gather(window, w);
+  for (size_t k = w + 1; k <= static_cast<size_t>(w) + 2; ++k) {
+    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds)) {
+      return RedistributeLeaves(path, level, left ? ci - 1 : ci, window, w, cells, bounds);
+    }
+  }
+  return Status::Corruption(pager_->path() + ": cannot split leaf " + std::to_string(leaf->pgno));
+}
+
+Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** window, int w,
+                                     const std::vector<Cell>& cells,
+                                     const std::vector<size_t>& bounds) {
+  const int k = static_cast<int>(bounds.size()) - 1;
+  std::vector<Page*> out(k);
+  for (int j = 0; j < k; ++j) out[j] = j < w ? pager_->MakeWritable(window[j]) : pager_->Allocate();
+  for (int j = k; j < w; ++j) pager_->Free(window[j]);
+  for (int j = 0; j < k; ++j) {
+    LeafNode::Init(out[j]->data, out[j]->pgno);
+    LeafNode n(out[j]->data);
+    int c = 0;
+    for (size_t i = bounds[j]; i < bounds[j + 1]; ++i) n.Insert(c++, cells[i].key, cells[i].value);
+  }
+  if (level == 0) {
+    if (k == 1) {
+      pager_->set_root(out[0]->pgno);
+      return Status::OK();
+    }
+    Page* r = pager_->Allocate();
+    InternalNode::Init(r->data, r->pgno, out[0]->pgno);
+    for (int j = 1; j < k; ++j) InternalNode(r->data).Append(cells[bounds[j]].key, out[j]->pgno);
+    pager_->set_root(r->pgno);
+    return Status::OK();
+  }
+  Entries e;
+  Unpack(path[level - 1].page->data, &e);
+  Entries ne;
+  ne.child.assign(e.child.begin(), e.child.begin() + first);
+  ne.key.assign(e.key.begin(), e.key.begin() + first);
+  for (int j = 0; j < k; ++j) {
+    if (j > 0) {
+      Key sep;
+      std::memcpy(sep.data(), cells[bounds[j]].key, kTreeKeyBytes);
+      ne.key.push_back(sep);
+    }
+    ne.child.push_back(out[j]->pgno);
+  }
+  // Keys after the window: the one following its last child onwards.
+  for (size_t i = first + w; i < e.child.size(); ++i) {
+    ne.key.push_back(e.key[i - 1]);
+    ne.child.push_back(e.child[i]);
+  }
+  return FixInternal(path, level - 1, std::move(ne));
+}
+
+void BTreeImpl::Unpack(const uint8_t* node, Entries* e) {
+  InternalNode n(const_cast<uint8_t*>(node));
+  e->child.clear();
+  e->key.clear();
+  e->child.push_back(n.child(0));
+  for (int i = 0; i < n.keys(); ++i) {
+    Key k;
+    std::memcpy(k.data(), n.key(i), kTreeKeyBytes);
+    e->key.push_back(k);
+    e->child.push_back(n.child(i + 1));
+  }
+}
+
+void BTreeImpl::Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from, size_t to) {
+  InternalNode::Init(node, pgno, e.child[from]);
+  InternalNode n(node);
+  for (size_t i = from; i + 1 < to; ++i) n.Append(e.key[i].data(), e.child[i + 1]);
+}
+
+Status BTreeImpl::FixInternal(Step* path, int level, Entries e) {
+  Page* node = path[level].page;
+  const size_t nc = e.child.size();
+  std::vector<size_t> bounds;
+  if (level == 0) {
+    if (nc == 1) {
+      pager_->Free(node);
+      pager_->set_root(e.child[0]);
+      return Status::OK();
+    }
+    if (nc <= page::kMaxChildren) {
+      Pack(node->data, node->pgno, e, 0, nc);
+      return Status::OK();
+    }
+    size_t k = std::max<size_t>(2, (nc + page::kMaxChildren - 1) / page::kMaxChildren);
+    EvenBounds(nc, k, &bounds);
+    Page* r = pager_->Allocate();
+    for (size_t j = 0; j < k; ++j) {
+      Page* p = j == 0 ? node : pager_->Allocate();
+      Pack(p->data, p->pgno, e, bounds[j], bounds[j + 1]);
+      if (j == 0) {
+        InternalNode::Init(r->data, r->pgno, p->pgno);
+      } else {
+        InternalNode(r->data).Append(e.key[bounds[j] - 1].data(), p->pgno);
+      }
+    }
+    pager_->set_root(r->pgno);
+    return Status::OK();
+  }
+  const size_t kMinChildren = page::kMaxChildren / 3;
+  if (nc >= kMinChildren && nc <= page::kMaxChildren) {
+    Pack(node->data, node->pgno, e, 0, nc);
+    return Status::OK();
+  }
+  InternalNode par(path[level - 1].page->data);
+  const int ci = path[level - 1].index;
+  Page* window[3];
+  int w = 0, first = ci;
+  Entries all;
+  if (nc > page::kMaxChildren) {
+    window[w++] = node;
+    all = std::move(e);
+  } else {
+    Page* left = nullptr;
+    Page* right = nullptr;
+    Status s;
+    if (ci > 0) s = LoadSibling(par.child(ci - 1), page::kInternal, &left);
+    if (s.ok() && ci + 1 < par.children()) s = LoadSibling(par.child(ci + 1), page::kInternal, &right);
+    if (!s.ok()) return s;
+    Entries part;
+    if (left) {
+      Unpack(left->data, &all);
+      all.key.push_back(Key());
+      std::memcpy(all.key.back().data(), par.key(ci - 1), kTreeKeyBytes);
+      window[w++] = left;
+      first = ci - 1;
+    }
+    all.child.insert(all.child.end(), e.child.begin(), e.child.end());
+    all.key.insert(all.key.end(), e.key.begin(), e.key.end());
+    window[w++] = node;
+    if (right) {
+      all.key.push_back(Key());
+      std::memcpy(all.key.back().data(), par.key(ci), kTreeKeyBytes);
+      Unpack(right->data, &part);
+      all.child.insert(all.child.end(), part.child.begin(), part.child.end());
+      all.key.insert(all.key.end(), part.key.begin(), part.key.end());
+      window[w++] = right;
+    }
+    size_t k = std::max<size_t>(1, (all.child.size() + page::kMaxChildren - 1) / page::kMaxChildren);
+    if (k >= static_cast<size_t>(w) && nc >= 2) {
+      // Neighbours too full to merge with; the node is valid as it is.
+      Pack(node->data, node->pgno, e, 0, nc);
+      return Status::OK();
+    }
+  }
+  const size_t m = all.child.size();
+  size_t k = std::max<size_t>(1, (m + page::kMaxChildren - 1) / page::kMaxChildren);
+  if (nc > page::kMaxChildren) k = std::max<size_t>(k, 2);
+  EvenBounds(m, k, &bounds);
+  std::vector<Page*> out(k);
+  for (size_t j = 0; j < k; ++j) {
+    out[j] = j < static_cast<size_t>(w) ? pager_->MakeWritable(window[j]) : pager_->Allocate();
+  }
+  for (size_t j = k; j < static_cast<size_t>(w); ++j) pager_->Free(window[j]);
+  for (size_t j = 0; j < k; ++j) Pack(out[j]->data, out[j]->pgno, all, bounds[j], bounds[j + 1]);
+  Entries pe;
+  Unpack(path[level - 1].page->data, &pe);
+  Entries ne;
+  ne.child.assign(pe.child.begin(), pe.child.begin() + first);
+  ne.key.assign(pe.key.begin(), pe.key.begin() + first);
+  for (size_t j = 0; j < k; ++j) {
+    if (j > 0) ne.key.push_back(all.key[bounds[j] - 1]);
+    ne.child.push_back(out[j]->pgno);
+  }
+  for (size_t i = first + w; i < pe.child.size(); ++i) {
+    ne.key.push_back(pe.key[i - 1]);
+    ne.child.push_back(pe.child[i]);
+  }
+  return FixInternal(path, level - 1, std::move(ne));
+}
+
+Status BTreeImpl::Delete(const TreeKey& key, bool* existed) {
+  if (existed != nullptr) *existed = false;
+  pager_->MaybeEvict();
+  if (pager_->root() == 0) return Status::OK();
+  Step path[page::kMaxHeight];
+  int depth;
+  bool found;
+  Status s = Descend(key.bytes, path, &depth, &found);
+  if (!s.ok() || !found) return s;
+  pager_->mark_changed();
+  MakePathWritable(path, depth);
+  LeafNode leaf(path[depth - 1].page->data);
+  leaf.Remove(path[depth - 1].index);
+  pager_->add_records(-1);
+  if (existed != nullptr) *existed = true;
+  if (depth == 1) {
+    if (leaf.count() == 0) {
+      pager_->Free(path[0].page);
+      pager_->set_root(0);
+    }
+    return Status::OK();
+  }
+  if (leaf.used() * 2 >= page::kLeafSpace) return Status::OK();
+  return LeafUnderflow(path, depth);
+}
+
+Status BTreeImpl::LeafUnderflow(Step* path, int depth) {
+  const int level = depth - 1;
+  Page* leaf = path[level].page;
+  InternalNode par(path[level - 1].page->data);
+  const int ci = path[level - 1].index;
+  Page* left = nullptr;
+  Page* right = nullptr;
+  Status s;
+  if (ci > 0) s = LoadSibling(par.child(ci - 1), page::kLeaf, &left);
+  if (s.ok() && ci + 1 < par.children()) s = LoadSibling(par.child(ci + 1), page::kLeaf, &right);
+  if (!s.ok()) return s;
+  Page* window[3];
+  int w = 0;
+  size_t total = 0;
+  if (left) window[w++] = left;
+  window[w++] = leaf;
+  if (right) window[w++] = right;
+  if (w == 1) return Status::OK();
+  for (int t = 0; t < w; ++t) total += LeafNode(window[t]->data).used();
+  const bool empty = LeafNode(leaf->data).count() == 0;
+  size_t k = std::max<size_t>(1, (total + page::kLeafSpace - 1) / page::kLeafSpace);
+  if (k >= static_cast<size_t>(w) && !empty) return Status::OK();
+  std::unique_ptr<uint8_t[]> tmp(new uint8_t[3 * kPageSize]);
+  std::vector<Cell> cells;
+  std::vector<size_t> sizes;
+  for (int t = 0; t < w; ++t) {
+    uint8_t* copy = tmp.get() + t * kPageSize;
+    std::memcpy(copy, window[t]->data, kPageSize);
+    LeafNode n(copy);
+    for (int i = 0; i < n.count(); ++i) {
+      cells.push_back({n.key(i), n.value(i)});
+      sizes.push_back(LeafCellSize(n.value(i).size()));
+    }
+  }
+  std::vector<size_t> bounds;
+  for (; k <= static_cast<size_t>(w); ++k) {
+    if (k == static_cast<size_t>(w) && !empty) return Status::OK();
+    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds)) {
+      return RedistributeLeaves(path, level, left ? ci - 1 : ci, window, w, cells, bounds);
+    }
+  }
+  return Status::OK();
+}
+
+Status BTreeImpl::Scan(const TreeKey* after, size_t limit,
+                       const std::function<bool(const TreeKey&, std::string_view)>& fn,
+                       TreeKey* last, bool* done) {
+  *done = false;
+  pager_->MaybeEvict();
+  if (pager_->root() == 0) {
+    *done = true;
+    return Status::OK();
+  }
+  struct Pos {
+    uint32_t pgno;
+    int index;
+  };
+  Pos path[page::kMaxHeight];
+  int depth = 0;
+  // Descend to the leaf holding the first key > *after.
+  uint32_t pgno = pager_->root();
+  int start = 0;
+  for (;;) {
+    if (depth >= page::kMaxHeight) {
+      return Status::Corruption(pager_->path() + ": tree deeper than " +
+                                std::to_string(page::kMaxHeight));
+    }
+    Page* p;
+    Status s = pager_->Get(pgno, &p);
+    if (!s.ok()) return s;
+    path[depth].pgno = pgno;
+    if (PageType(p->data) == page::kInternal) {
+      InternalNode n(p->data);
+      int i = after ? n.ChildIndex(after->bytes) : 0;
+      path[depth++].index = i;
+      pgno = n.child(i);
+      continue;
+    }
+    if (PageType(p->data) != page::kLeaf) {
+      return Status::Corruption(pager_->path() + ": page " + std::to_string(pgno) +
+                                " is not a tree page");
+    }
+    if (after) {
+      bool found;
+      start = LeafNode(p->data).LowerBound(after->bytes, &found);
+      if (found) ++start;
+    }
+    path[depth++].index = start;
+    break;
+  }
+  size_t visited = 0;
+  for (;;) {
+    Page* p;
+    Status s = pager_->Get(path[depth - 1].pgno, &p);
+    if (!s.ok()) return s;
+    LeafNode leaf(p->data);
+    for (int i = path[depth - 1].index; i < leaf.count(); ++i) {
+      if (visited == limit) return Status::OK();
+      TreeKey k = ToTreeKey(leaf.key(i));
+      ++visited;
+      *last = k;
+      if (!fn(k, leaf.value(i))) return Status::OK();
+    }
+    // Next leaf: up to the first ancestor with a child to the right.
+    pager_->MaybeEvict();
+    int level = depth - 2;
+    for (; level >= 0; --level) {
+      s = pager_->Get(path[level].pgno, &p);
+      if (!s.ok()) return s;
+      if (path[level].index + 1 < InternalNode(p->data).children()) break;
+    }
+    if (level < 0) {
+      *done = true;
+      return Status::OK();
+    }
+    ++path[level].index;
+    for (; level < depth - 1; ++level) {
+      s = pager_->Get(path[level].pgno, &p);
+      if (!s.ok()) return s;
+      if (PageType(p->data) != page::kInternal) {
+        return Status::Corruption(pager_->path() + ": uneven tree at page " +
+                                  std::to_string(path[level].pgno));
+      }
+      path[level + 1].pgno = InternalNode(p->data).child(path[level].index);
+      path[level + 1].index = 0;
+    }
+    s = LoadSibling(path[depth - 1].pgno, page::kLeaf, &p);
+    if (!s.ok()) return s;
+  }
+}
+
+Status BTreeImpl::TEST_Check(Shape* shape) {
+  *shape = Shape();
+  if (pager_->root() != 0) {
+    Status s = CheckSubtree(pager_->root(), nullptr, nullptr, 1, shape);
+    if (!s.ok()) return s;
+  }
+  if (shape->records != pager_->records()) {
+    return Status::Corruption("record count " + std::to_string(pager_->records()) +
+                              " but the tree holds " + std::to_string(shape->records));
+  }
+  return Status::OK();
+}
+
+Status BTreeImpl::CheckSubtree(uint32_t pgno, const uint8_t* lo, const uint8_t* hi, int depth,
+                               Shape* shape) {
+  Page* p;
+  Status s = pager_->Get(pgno, &p);
+  if (!s.ok()) return s;
+  auto bad = [&](const char* what) {
+    return Status::Corruption("page " + std::to_string(pgno) + ": " + what);
+  };
+  if (PageType(p->data) == page::kLeaf) {
+    LeafNode n(p->data);
+    if (shape->height != 0 && shape->height != depth) return bad("leaves at different depths");
+    shape->height = depth;
+    if (n.count() == 0 && depth > 1) return bad("empty non-root leaf");
+    for (int i = 0; i < n.count(); ++i) {
+      if ((lo && CompareKeys(n.key(i), lo) < 0) || (hi && CompareKeys(n.key(i), hi) >= 0)) {
+        return bad("key outside its separators");
+      }
+    }
+    ++shape->leaves;
+    shape->leaf_bytes += n.used();
+    shape->records += n.count();
+    return Status::OK();
+  }
+  if (PageType(p->data) != page::kInternal) return bad("not a tree page");
+  ++shape->internals;
+  // Copy: the walk below may load pages but never evicts.
+  std::vector<uint8_t> copy(p->data, p->data + kPageSize);
+  InternalNode n(copy.data());
+  if (n.children() < 2) return bad("internal node with one child");
+  for (int i = 0; i < n.children(); ++i) {
+    const uint8_t* clo = i == 0 ? lo : n.key(i - 1);
+    const uint8_t* chi = i == n.keys() ? hi : n.key(i);
+    s = CheckSubtree(n.child(i), clo, chi, depth + 1, shape);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace crudjt

@@ -1,0 +1,83 @@
+// BTreeImpl: the B+tree algorithms (btree.cc) over a Pager (pager.h).
+// Exposed for tests (TEST_ hooks); the store uses BTree (btree.h).
+#ifndef CRUDJT_BTREE_BTREE_IMPL_H_
+#define CRUDJT_BTREE_BTREE_IMPL_H_
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "btree/btree.h"
+#include "btree/pager.h"
+
+namespace crudjt {
+
+class BTreeImpl : public BTree {
+ public:
+  explicit BTreeImpl(std::unique_ptr<Pager> pager) : pager_(std::move(pager)) {}
+  ~BTreeImpl() override = default;
+
+  std::string_view committed_user_meta() const override { return pager_->committed_user_meta(); }
+  Status Get(const TreeKey& key, std::string* value) override;
+  Status Put(const TreeKey& key, std::string_view value) override;
+  Status Delete(const TreeKey& key, bool* existed) override;
+  Status Scan(const TreeKey* after, size_t limit,
+              const std::function<bool(const TreeKey&, std::string_view)>& fn, TreeKey* last,
+              bool* done) override;
+  Status BeginCheckpoint(std::string_view user_meta,
+                         std::unique_ptr<CheckpointSnapshot>* snap) override {
+    return pager_->BeginCheckpoint(user_meta, snap);
+  }
+  Status WriteCheckpoint(CheckpointSnapshot* snap) override { return pager_->WriteCheckpoint(snap); }
+  void FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Status& written) override {
+    pager_->FinishCheckpoint(std::move(snap), written);
+  }
+  bool clean() const override { return pager_->clean(); }
+  BTreeStats GetStats() const override { return pager_->GetStats(); }
+
+  // Walks the whole tree checking key order, separator bounds and the record
+  // count; reports leaves, bytes used in leaves and the height.
+  struct Shape {
+    uint64_t leaves = 0, internals = 0, leaf_bytes = 0, records = 0;
+    int height = 0;
+  };
+  Status TEST_Check(Shape* shape);
+  Pager::TestHooks* TEST_hooks() { return pager_->TEST_hooks(); }
+
+ private:
+  using Key = std::array<uint8_t, kTreeKeyBytes>;
+  struct Step {
+    Page* page;
+    int index;  // child taken (internal) or slot (leaf)
+  };
+  struct Entries {  // an internal node, or several, unpacked
+    std::vector<uint32_t> child;
+    std::vector<Key> key;  // key[i] separates child[i] and child[i + 1]
+  };
+  struct Cell {
+    const uint8_t* key;
+    std::string_view value;
+  };
+
+  Status Descend(const uint8_t* key, Step* path, int* depth, bool* found);
+  void MakePathWritable(Step* path, int depth);
+  Status LoadSibling(uint32_t pgno, uint8_t type, Page** out);
+  Status InsertOverflow(Step* path, int depth, const uint8_t* key, std::string_view value);
+  Status LeafUnderflow(Step* path, int depth);
+  // Rewrites the leaves path[level-1].child[first .. first+w) (pages in
+  // window) as k leaves holding cells, then fixes the parent.
+  Status RedistributeLeaves(Step* path, int level, int first, Page** window, int w,
+                            const std::vector<Cell>& cells, const std::vector<size_t>& bounds);
+  // Writes e into the internal node path[level], splitting, merging or
+  // collapsing the root as needed, up to the root.
+  Status FixInternal(Step* path, int level, Entries e);
+  static void Unpack(const uint8_t* node, Entries* e);
+  static void Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from, size_t to);
+  Status CheckSubtree(uint32_t pgno, const uint8_t* lo, const uint8_t* hi, int depth, Shape* shape);
+
+  std::unique_ptr<Pager> pager_;
+};
+
+}  // namespace crudjt
+
+#endif  // CRUDJT_BTREE_BTREE_IMPL_H_

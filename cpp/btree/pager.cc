@@ -1,0 +1,596 @@
+// The page file: meta pages, free-list pages, cache, copy-on-write and
+// checkpoints (format version 1). Node pages: node.cc. Overview with an
+// example: doc/file_format.md.
+//
+// The file is an array of 4096-byte pages; page N starts at byte N * 4096.
+// All integers are little-endian.
+//
+//   +--------+--------+--------+--------+-----+
+//   | meta 0 | meta 1 | page 2 | page 3 | ... |   leaf, internal, free-list
+//   +--------+--------+--------+--------+-----+   or unused (free) pages
+//
+// META PAGE (pages 0 and 1):
+//
+//   OFFSET SIZE DESCRIPTION
+//        0    8 magic "CRUDJTPG"
+//        8    4 format version (1); a newer one is refused (NotSupported)
+//       12    4 page size (4096)
+//       16    8 checkpoint generation (1, 2, 3, ...)
+//       24    4 root page number (0 = empty tree)
+//       28    4 page count: pages in the file as of this checkpoint
+//       32    4 first free-list page (0 = none)
+//       36    4 number of entries in the free list
+//       40    8 number of records in the tree
+//       48   16 zero
+//       64  128 user meta (opaque to the tree; the store's log position...)
+//      192 3900 zero
+//     4092    4 masked crc32c of bytes [0, 4092)
+//
+// How the meta pages alternate: checkpoint generation G is written to meta
+// page G % 2, after every page it references has been written and
+// fdatasync()ed, and is itself followed by an fdatasync. Open() reads both
+// meta pages and uses the one that verifies with the highest generation, so
+// a crash while writing meta page G % 2 (torn or lost) leaves generation
+// G - 1 on the other meta page in force. A new file gets generation 0 on
+// page 0 and generation 1 on page 1, both describing the empty tree.
+//
+// FREE-LIST PAGE (type 3), the usual 16-byte header (node.cc) then
+//
+//   OFFSET SIZE DESCRIPTION
+//       10    2 n: entries in this page (<= 1020)
+//       12    4 next free-list page (0 = last)
+//       16   4n free page numbers
+//
+// The free list of generation G names every page below the page count that
+// tree G does not use (including the pages only tree G - 1 used). Like tree
+// pages, free-list pages are never rewritten in place: each checkpoint
+// writes a new list into free pages and frees the old list's pages.
+//
+// Copy-on-write: a page that is part of a checkpoint (clean, or frozen in
+// the checkpoint in flight) is never modified in place; the first edit
+// after a checkpoint moves it to a free number (see pager.h), so every
+// checkpoint writes only to pages that the last committed generation does
+// not reference, and a crash at any point leaves that generation readable.
+// Pages past the page count (from a checkpoint that never committed) are cut
+// off by Open().
+
+#include "btree/pager.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+#include "btree/node.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace crudjt {
+
+namespace {
+
+std::string Errno(const std::string& path, const char* op, int err) {
+  return path + ": " + op + ": " + std::strerror(err);
+}
+
+uint32_t PageCrc(const uint8_t* p) {
+  return crc32c::Mask(crc32c::Value(p + 4, kPageSize - 4));
+}
+
+uint8_t* NewBuffer() { return new uint8_t[kPageSize]; }
+
+}  // namespace
+
+CheckpointSnapshot::~CheckpointSnapshot() {
+  for (uint8_t* b : owned_) delete[] b;
+  if (orphan_pages_owned_) {
+    for (Page* p : frozen_) {
+      delete[] p->data;
+      delete p;
+    }
+  }
+}
+
+Pager::Pager(std::string path, int fd, size_t cache_bytes)
+    : path_(std::move(path)), fd_(fd), cache_bytes_(std::max<size_t>(cache_bytes, 16 * kPageSize)) {}
+
+Pager::~Pager() {
+  if (inflight_ != nullptr) {
+    // The snapshot outlives us: give it its frozen pages.
+    for (Page* p : inflight_->frozen_) {
+      if (!p->orphan) {
+        Remove(p);
+        p->orphan = true;
+      }
+    }
+    inflight_->orphan_pages_owned_ = true;
+  }
+  for (Page* p : clock_) {
+    delete[] p->data;
+    delete p;
+  }
+  ::close(fd_);
+}
+
+Status Pager::Open(const std::string& path, size_t cache_bytes, std::unique_ptr<Pager>* out) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(Errno(path, "open", errno));
+  std::unique_ptr<Pager> pager(new Pager(path, fd, cache_bytes));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::IOError(Errno(path, "fstat", errno));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+
+  if (size == 0) {
+    uint8_t buf[kPageSize];
+    for (uint32_t gen = 0; gen < 2; ++gen) {
+      pager->EncodeMeta(buf, gen, 0, page::kMetaPages, 0, 0, 0, pager->user_meta_);
+      Status s = pager->WriteAll(buf, kPageSize, gen * kPageSize, "write meta");
+      if (!s.ok()) return s;
+    }
+    Status s = pager->Sync("fdatasync");
+    if (!s.ok()) return s;
+    pager->committed_generation_ = 1;
+    *out = std::move(pager);
+    return Status::OK();
+  }
+
+  uint8_t meta[2][kPageSize];
+  bool valid[2], newer[2];
+  for (int slot = 0; slot < 2; ++slot) {
+    Status s = pager->ReadMeta(slot, meta[slot], &valid[slot], &newer[slot]);
+    if (!s.ok()) return s;
+  }
+  if (newer[0] || newer[1]) {
+    uint32_t v = DecodeFixed32(meta[newer[0] ? 0 : 1] + page::kMetaVersionOffset);
+    return Status::NotSupported(path + ": page file format version " + std::to_string(v) +
+                                " is newer than this code's " +
+                                std::to_string(page::kFormatVersion));
+  }
+  int pick = -1;
+  for (int slot = 0; slot < 2; ++slot) {
+    if (!valid[slot]) continue;
+    if (pick < 0 || DecodeFixed64(meta[slot] + page::kMetaGenerationOffset) >
+                        DecodeFixed64(meta[pick] + page::kMetaGenerationOffset)) {
+      pick = slot;
+    }
+  }
+  if (pick < 0) return Status::Corruption(path + ": no valid meta page (both fail their checksum)");
+  const uint8_t* m = meta[pick];
+  uint32_t page_count = DecodeFixed32(m + page::kMetaPageCountOffset);
+  uint32_t root = DecodeFixed32(m + page::kMetaRootOffset);
+  uint32_t free_head = DecodeFixed32(m + page::kMetaFreeHeadOffset);
+  uint32_t free_count = DecodeFixed32(m + page::kMetaFreeCountOffset);
+  if (page_count < page::kMetaPages || root >= page_count ||
+      (root != 0 && root < page::kMetaPages) || free_head >= page_count) {
+    return Status::Corruption(path + ": meta page " + std::to_string(pick) + " is inconsistent");
+  }
+  if (size < uint64_t{page_count} * kPageSize) {
+    return Status::Corruption(path + ": file truncated: " + std::to_string(size) +
+                              " bytes, the meta page says " + std::to_string(page_count) +
+                              " pages");
+  }
+  if (size > uint64_t{page_count} * kPageSize) {
+    // Pages of a checkpoint that never committed.
+    if (::ftruncate(fd, static_cast<off_t>(uint64_t{page_count} * kPageSize)) != 0) {
+      return Status::IOError(Errno(path, "ftruncate", errno));
+    }
+  }
+  pager->committed_generation_ = DecodeFixed64(m + page::kMetaGenerationOffset);
+  pager->root_ = root;
+  pager->records_ = DecodeFixed64(m + page::kMetaRecordsOffset);
+  pager->next_pgno_ = page_count;
+  std::memcpy(pager->user_meta_, m + page::kMetaUserOffset, kUserMetaBytes);
+  Status s = pager->LoadFreeList(free_head, free_count);
+  if (!s.ok()) return s;
+  *out = std::move(pager);
+  return Status::OK();
+}
+
+Status Pager::ReadMeta(int slot, uint8_t* buf, bool* valid, bool* newer) {
+  *valid = *newer = false;
+  ssize_t n = ::pread(fd_, buf, kPageSize, static_cast<off_t>(slot) * kPageSize);
+  if (n < 0) return Status::IOError(Errno(path_, "read meta page", errno));
+  if (static_cast<size_t>(n) < kPageSize) return Status::OK();
+  if (std::memcmp(buf + page::kMetaMagicOffset, page::kMagic, 8) != 0) return Status::OK();
+  uint32_t version = DecodeFixed32(buf + page::kMetaVersionOffset);
+  if (version > page::kFormatVersion) {
+    *newer = true;
+    return Status::OK();
+  }
+  uint32_t crc = crc32c::Unmask(DecodeFixed32(buf + page::kMetaCrcOffset));
+  if (crc != crc32c::Value(buf, page::kMetaCrcOffset)) return Status::OK();
+  *valid = version == page::kFormatVersion &&
+           DecodeFixed32(buf + page::kMetaPageSizeOffset) == kPageSize;
+  return Status::OK();
+}
+
+Status Pager::LoadFreeList(uint32_t head, uint32_t count) {
+  std::vector<bool> seen(next_pgno_, false);
+  uint32_t pgno = head;
+  while (pgno != 0) {
+    if (pgno < page::kMetaPages || seen[pgno]) return Corrupt(pgno, "free list loops or is out of range");
+    seen[pgno] = true;
+    Page* p;
+    Status s = Get(pgno, &p);
+    if (!s.ok()) return s;
+    if (PageType(p->data) != page::kFreeList) return Corrupt(pgno, "is not a free-list page");
+    committed_freelist_pages_.push_back(pgno);
+    uint32_t n = PageCount(p->data);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t e = DecodeFixed32(p->data + page::kHeaderSize + 4 * i);
+      if (e < page::kMetaPages || e >= next_pgno_ || seen[e]) {
+        return Corrupt(pgno, "free list entry out of range or repeated");
+      }
+      seen[e] = true;
+      reusable_.push_back(e);
+    }
+    pgno = DecodeFixed32(p->data + page::kAuxOffset);
+  }
+  if (reusable_.size() != count) {
+    return Status::Corruption(path_ + ": free list holds " + std::to_string(reusable_.size()) +
+                              " pages, the meta page says " + std::to_string(count));
+  }
+  // Hand out low numbers first (pop_back), which keeps the file compact.
+  std::sort(reusable_.rbegin(), reusable_.rend());
+  return Status::OK();
+}
+
+Status Pager::Corrupt(uint32_t pgno, const char* what) const {
+  return Status::Corruption(path_ + ": page " + std::to_string(pgno) + " " + what);
+}
+
+Status Pager::Load(uint32_t pgno, Page** out) {
+  if (pgno < page::kMetaPages || pgno >= next_pgno_) return Corrupt(pgno, "is out of range");
+  uint8_t* buf = NewBuffer();
+  ssize_t n = ::pread(fd_, buf, kPageSize, static_cast<off_t>(pgno) * kPageSize);
+  Status s;
+  if (n < 0) {
+    s = Status::IOError(Errno(path_, ("read page " + std::to_string(pgno)).c_str(), errno));
+  } else if (static_cast<size_t>(n) < kPageSize) {
+    s = Corrupt(pgno, "is past the end of the file (truncated)");
+  } else if (crc32c::Unmask(DecodeFixed32(buf + page::kCrcOffset)) !=
+             crc32c::Value(buf + 4, kPageSize - 4)) {
+    s = Corrupt(pgno, "checksum mismatch");
+  } else if (PageNumber(buf) != pgno) {
+    s = Corrupt(pgno, ("holds page " + std::to_string(PageNumber(buf)) + " (misdirected write)").c_str());
+  } else {
+    bool ok = false;
+    switch (PageType(buf)) {
+      case page::kLeaf: ok = LeafNode::Validate(buf); break;
+      case page::kInternal: ok = InternalNode::Validate(buf, next_pgno_); break;
+      case page::kFreeList:
+        ok = PageCount(buf) <= page::kFreeListEntries && buf[page::kFlagsOffset] == 0;
+        break;
+      default: break;
+    }
+    if (!ok) s = Corrupt(pgno, "has an invalid structure");
+  }
+  if (!s.ok()) {
+    delete[] buf;
+    return s;
+  }
+  Page* p = new Page;
+  p->data = buf;
+  p->pgno = pgno;
+  p->state = Page::kClean;
+  p->ref = true;
+  Insert(p);
+  *out = p;
+  return Status::OK();
+}
+
+void Pager::Insert(Page* p) {
+  if (p->pgno >= table_.size()) table_.resize(std::max<size_t>(p->pgno + 1, table_.size() * 2), nullptr);
+  assert(table_[p->pgno] == nullptr);
+  table_[p->pgno] = p;
+  p->clock_index = static_cast<uint32_t>(clock_.size());
+  clock_.push_back(p);
+  ++resident_;
+}
+
+void Pager::Remove(Page* p) {
+  assert(table_[p->pgno] == p);
+  table_[p->pgno] = nullptr;
+  Page* last = clock_.back();
+  clock_[p->clock_index] = last;
+  last->clock_index = p->clock_index;
+  clock_.pop_back();
+}
+
+void Pager::DeletePage(Page* p) {
+  delete[] p->data;
+  delete p;
+  --resident_;
+}
+
+uint32_t Pager::TakeFreeNumber() {
+  if (!reusable_.empty()) {
+    uint32_t n = reusable_.back();
+    reusable_.pop_back();
+    return n;
+  }
+  return next_pgno_++;
+}
+
+Page* Pager::NewPage(uint32_t pgno) {
+  Page* p = new Page;
+  p->data = NewBuffer();
+  p->pgno = pgno;
+  p->state = Page::kDirty;
+  p->ref = true;
+  Insert(p);
+  ++dirty_;
+  return p;
+}
+
+Page* Pager::Allocate() {
+  Page* p = NewPage(TakeFreeNumber());
+  std::memset(p->data, 0, kPageSize);
+  return p;
+}
+
+Page* Pager::MakeWritable(Page* p) {
+  if (p->state == Page::kDirty) return p;
+  uint32_t old = p->pgno;
+  pending_.push_back(old);
+  if (p->state == Page::kClean) {
+    // Renumber the buffer: nobody else holds it.
+    Remove(p);
+    p->pgno = TakeFreeNumber();
+    SetPageNumber(p->data, p->pgno);
+    p->state = Page::kDirty;
+    ++dirty_;
+    --resident_;  // Insert counts it again
+    Insert(p);
+    return p;
+  }
+  // Frozen: the checkpoint thread may be reading the buffer; copy it.
+  Remove(p);
+  p->orphan = true;
+  Page* np = NewPage(TakeFreeNumber());
+  std::memcpy(np->data, p->data, kPageSize);
+  SetPageNumber(np->data, np->pgno);
+  return np;
+}
+
+void Pager::Free(Page* p) {
+  changed_ = true;
+  Remove(p);
+  switch (p->state) {
+    case Page::kDirty:
+      // Never part of a checkpoint: reusable at once.
+      reusable_.push_back(p->pgno);
+      --dirty_;
+      DeletePage(p);
+      break;
+    case Page::kClean:
+      pending_.push_back(p->pgno);
+      DeletePage(p);
+      break;
+    case Page::kFrozen:
+      pending_.push_back(p->pgno);
+      p->orphan = true;
+      break;
+  }
+}
+
+void Pager::Evict() {
+  const size_t budget = cache_bytes_ / kPageSize;
+  size_t scanned = 0;
+  const size_t limit = 2 * clock_.size() + 1;
+  while (resident_ > budget && !clock_.empty() && scanned++ < limit) {
+    if (clock_hand_ >= clock_.size()) clock_hand_ = 0;
+    Page* p = clock_[clock_hand_];
+    if (p->state != Page::kClean) {
+      ++clock_hand_;
+    } else if (p->ref) {
+      p->ref = false;
+      ++clock_hand_;
+    } else {
+      Remove(p);  // moves the last page to clock_hand_
+      DeletePage(p);
+    }
+  }
+}
+
+BTreeStats Pager::GetStats() const {
+  BTreeStats st;
+  st.records = records_;
+  st.pages_total = next_pgno_;
+  st.pages_free = reusable_.size() + pending_.size() + inflight_pending_.size();
+  st.dirty_pages = dirty_;
+  st.cache_bytes = resident_ * kPageSize;
+  struct stat sb;
+  if (::fstat(fd_, &sb) == 0) st.file_bytes = static_cast<uint64_t>(sb.st_size);
+  return st;
+}
+
+void Pager::EncodeMeta(uint8_t* buf, uint64_t gen, uint32_t root, uint32_t page_count,
+                       uint32_t free_head, uint32_t free_count, uint64_t records,
+                       const uint8_t* user_meta) const {
+  std::memset(buf, 0, kPageSize);
+  std::memcpy(buf + page::kMetaMagicOffset, page::kMagic, 8);
+  EncodeFixed32(buf + page::kMetaVersionOffset, page::kFormatVersion);
+  EncodeFixed32(buf + page::kMetaPageSizeOffset, kPageSize);
+  EncodeFixed64(buf + page::kMetaGenerationOffset, gen);
+  EncodeFixed32(buf + page::kMetaRootOffset, root);
+  EncodeFixed32(buf + page::kMetaPageCountOffset, page_count);
+  EncodeFixed32(buf + page::kMetaFreeHeadOffset, free_head);
+  EncodeFixed32(buf + page::kMetaFreeCountOffset, free_count);
+  EncodeFixed64(buf + page::kMetaRecordsOffset, records);
+  std::memcpy(buf + page::kMetaUserOffset, user_meta, kUserMetaBytes);
+  EncodeFixed32(buf + page::kMetaCrcOffset,
+                crc32c::Mask(crc32c::Value(buf, page::kMetaCrcOffset)));
+}
+
+Status Pager::WriteAll(const uint8_t* buf, size_t n, uint64_t off, const char* what) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd_, buf, n, static_cast<off_t>(off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError(Errno(path_, what, errno));
+    }
+    buf += w;
+    n -= static_cast<size_t>(w);
+    off += static_cast<uint64_t>(w);
+  }
+  return Status::OK();
+}
+
+Status Pager::Sync(const char* what) {
+  if (::fdatasync(fd_) != 0) return Status::IOError(Errno(path_, what, errno));
+  return Status::OK();
+}
+
+Status Pager::BeginCheckpoint(std::string_view user_meta,
+                              std::unique_ptr<CheckpointSnapshot>* out) {
+  if (inflight_ != nullptr) return Status::InvalidArgument("a checkpoint is already in flight");
+  if (user_meta.size() > kUserMetaBytes) {
+    return Status::InvalidArgument("user meta longer than kUserMetaBytes");
+  }
+  std::unique_ptr<CheckpointSnapshot> snap(new CheckpointSnapshot);
+
+  // The committed free list is superseded by the one written now.
+  pending_.insert(pending_.end(), committed_freelist_pages_.begin(),
+                  committed_freelist_pages_.end());
+  committed_freelist_pages_.clear();
+  inflight_pending_.swap(pending_);
+  pending_.clear();
+
+  // Numbers for the new free-list pages, taken from the list itself.
+  auto entries = [&] { return reusable_.size() + inflight_pending_.size(); };
+  while (snap->freelist_pages_.size() <
+         (entries() + page::kFreeListEntries - 1) / page::kFreeListEntries) {
+    snap->freelist_pages_.push_back(TakeFreeNumber());
+  }
+  std::vector<uint32_t> all(reusable_);
+  all.insert(all.end(), inflight_pending_.begin(), inflight_pending_.end());
+  size_t pos = 0;
+  for (size_t i = 0; i < snap->freelist_pages_.size(); ++i) {
+    uint8_t* b = NewBuffer();
+    std::memset(b, 0, kPageSize);
+    snap->owned_.push_back(b);
+    SetPageNumber(b, snap->freelist_pages_[i]);
+    b[page::kTypeOffset] = page::kFreeList;
+    size_t n = std::min(page::kFreeListEntries, all.size() - pos);
+    EncodeFixed16(b + page::kCountOffset, static_cast<uint16_t>(n));
+    uint32_t next = i + 1 < snap->freelist_pages_.size() ? snap->freelist_pages_[i + 1] : 0;
+    EncodeFixed32(b + page::kAuxOffset, next);
+    for (size_t j = 0; j < n; ++j) EncodeFixed32(b + page::kHeaderSize + 4 * j, all[pos + j]);
+    pos += n;
+    snap->items_.push_back({snap->freelist_pages_[i], b});
+  }
+  assert(pos == all.size());
+
+  // Freeze the dirty pages.
+  for (Page* p : clock_) {
+    if (p->state != Page::kDirty) continue;
+    p->state = Page::kFrozen;
+    snap->frozen_.push_back(p);
+    snap->items_.push_back({p->pgno, p->data});
+  }
+  dirty_ = 0;
+  std::sort(snap->items_.begin(), snap->items_.end(),
+            [](const CheckpointSnapshot::Item& a, const CheckpointSnapshot::Item& b) {
+              return a.pgno < b.pgno;
+            });
+
+  uint8_t um[kUserMetaBytes] = {};
+  std::memcpy(um, user_meta.data(), user_meta.size());
+  snap->generation_ = committed_generation_ + 1;
+  snap->meta_slot_ = static_cast<uint32_t>(snap->generation_ % 2);
+  snap->page_count_ = next_pgno_;
+  snap->records_ = records_;
+  EncodeMeta(snap->meta_, snap->generation_, root_, next_pgno_,
+             snap->freelist_pages_.empty() ? 0 : snap->freelist_pages_[0],
+             static_cast<uint32_t>(all.size()), records_, um);
+  changed_ = false;
+  inflight_ = snap.get();
+  *out = std::move(snap);
+  return Status::OK();
+}
+
+Status Pager::WriteCheckpoint(CheckpointSnapshot* snap) {
+  constexpr size_t kBatch = 64;
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[kBatch * kPageSize]);
+  const int64_t stop = hooks_.stop_after_pages.load();
+  int64_t written = 0;
+  const auto& items = snap->items_;
+  for (size_t i = 0; i < items.size();) {
+    size_t j = i;
+    while (j < items.size() && j - i < kBatch && items[j].pgno == items[i].pgno + (j - i)) {
+      uint8_t* dst = buf.get() + (j - i) * kPageSize;
+      std::memcpy(dst, items[j].data, kPageSize);
+      EncodeFixed32(dst + page::kCrcOffset, PageCrc(dst));
+      ++j;
+    }
+    size_t run = j - i;
+    if (stop >= 0 && written + static_cast<int64_t>(run) > stop) {
+      run = static_cast<size_t>(stop - written);
+      Status s = WriteAll(buf.get(), run * kPageSize, uint64_t{items[i].pgno} * kPageSize, "write page");
+      if (!s.ok()) return s;
+      return Status::IOError("TEST: checkpoint stopped after " + std::to_string(stop) + " page writes");
+    }
+    Status s = WriteAll(buf.get(), run * kPageSize, uint64_t{items[i].pgno} * kPageSize, "write page");
+    if (!s.ok()) return s;
+    written += static_cast<int64_t>(run);
+    i = j;
+  }
+  // Free pages at the end may never have been written: the file must still
+  // cover the page count.
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return Status::IOError(Errno(path_, "fstat", errno));
+  uint64_t want = uint64_t{snap->page_count_} * kPageSize;
+  if (static_cast<uint64_t>(st.st_size) < want &&
+      ::ftruncate(fd_, static_cast<off_t>(want)) != 0) {
+    return Status::IOError(Errno(path_, "ftruncate", errno));
+  }
+  if (stop >= 0) return Status::IOError("TEST: checkpoint stopped before fdatasync");
+  Status s = Sync("fdatasync pages");
+  if (!s.ok()) return s;
+  if (hooks_.stop_before_meta.load()) return Status::IOError("TEST: checkpoint stopped before meta");
+  uint64_t meta_off = uint64_t{snap->meta_slot_} * kPageSize;
+  if (hooks_.torn_meta.load()) {
+    s = WriteAll(snap->meta_, kPageSize / 2, meta_off, "write meta page");
+    if (!s.ok()) return s;
+    return Status::IOError("TEST: torn meta page");
+  }
+  s = WriteAll(snap->meta_, kPageSize, meta_off, "write meta page");
+  if (!s.ok()) return s;
+  if (hooks_.skip_meta_sync.load()) return Status::IOError("TEST: checkpoint stopped before meta fdatasync");
+  return Sync("fdatasync meta page");
+}
+
+void Pager::FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Status& written) {
+  assert(snap.get() == inflight_);
+  inflight_ = nullptr;
+  if (written.ok()) {
+    committed_generation_ = snap->generation_;
+    std::memcpy(user_meta_, snap->meta_ + page::kMetaUserOffset, kUserMetaBytes);
+    reusable_.insert(reusable_.end(), inflight_pending_.begin(), inflight_pending_.end());
+    committed_freelist_pages_ = snap->freelist_pages_;
+  } else {
+    // Generation G - 1 is still the committed one.
+    pending_.insert(pending_.end(), inflight_pending_.begin(), inflight_pending_.end());
+    reusable_.insert(reusable_.end(), snap->freelist_pages_.begin(), snap->freelist_pages_.end());
+    changed_ = true;
+  }
+  inflight_pending_.clear();
+  for (Page* p : snap->frozen_) {
+    if (p->orphan) {
+      DeletePage(p);
+    } else if (written.ok()) {
+      p->state = Page::kClean;
+    } else {
+      p->state = Page::kDirty;
+      ++dirty_;
+    }
+  }
+  snap->frozen_.clear();
+}
+
+}  // namespace crudjt

@@ -1,0 +1,194 @@
+// Pager: the page file under the B+tree. Owns the file descriptor, the two
+// meta pages, the free list, the bounded page cache, copy-on-write page
+// allocation and the three checkpoint steps. Layout of meta and free-list
+// pages: top of pager.cc; doc/file_format.md.
+//
+// Page states in the cache:
+//   clean   identical to the committed file (or to a finished checkpoint);
+//           evictable; must be copied to a new page number before an edit.
+//   dirty   allocated since the last BeginCheckpoint, not on disk; editable
+//           in place; pinned in memory until a checkpoint writes it.
+//   frozen  handed to the in-flight checkpoint, which reads the buffer from
+//           another thread: immutable; an edit copies it to a new number.
+//
+// Free page numbers:
+//   reusable_          free in the committed tree and in every snapshot;
+//                      may be allocated now.
+//   pending_           freed since the last BeginCheckpoint but still
+//                      referenced by the committed tree or the in-flight
+//                      snapshot; reusable after the next checkpoint commits.
+//   inflight_pending_  pending_ moved aside by BeginCheckpoint; reusable
+//                      when that checkpoint commits, back to pending_ if it
+//                      fails.
+// So no page a committed meta or the in-flight snapshot references is ever
+// overwritten, and the live tree never reads a slot the snapshot writes (it
+// reads from disk only clean pages, whose slots no checkpoint writes).
+//
+// Thread-safety: as BTree (btree.h): everything under the owner's mutex
+// except WriteCheckpoint, which touches only the snapshot and the fd.
+#ifndef CRUDJT_BTREE_PAGER_H_
+#define CRUDJT_BTREE_PAGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "btree/btree.h"
+#include "btree/page_format.h"
+#include "crudjt/status.h"
+
+namespace crudjt {
+
+struct Page {
+  enum State : uint8_t { kClean, kDirty, kFrozen };
+  uint8_t* data = nullptr;  // kPageSize bytes, owned
+  uint32_t pgno = 0;
+  State state = kClean;
+  bool ref = false;     // CLOCK reference bit
+  bool orphan = false;  // frozen and replaced: only the snapshot holds it
+  uint32_t clock_index = 0;
+};
+
+class CheckpointSnapshot {
+ public:
+  ~CheckpointSnapshot();
+
+ private:
+  friend class Pager;
+  struct Item {
+    uint32_t pgno;
+    const uint8_t* data;  // frozen page buffer or one of owned_
+  };
+  std::vector<Item> items_;               // sorted by pgno
+  std::vector<Page*> frozen_;             // for FinishCheckpoint
+  std::vector<uint8_t*> owned_;           // free-list pages
+  std::vector<uint32_t> freelist_pages_;  // their numbers
+  uint8_t meta_[kPageSize];
+  uint32_t meta_slot_ = 0;
+  uint64_t generation_ = 0;
+  uint32_t page_count_ = 0;
+  uint64_t records_ = 0;
+  bool orphan_pages_owned_ = false;  // the pager died first
+};
+
+class Pager {
+ public:
+  static Status Open(const std::string& path, size_t cache_bytes, std::unique_ptr<Pager>* out);
+  ~Pager();
+
+  Pager(const Pager&) = delete;
+  Pager& operator=(const Pager&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint32_t root() const { return root_; }
+  void set_root(uint32_t r) { root_ = r; }
+  uint64_t records() const { return records_; }
+  void add_records(int64_t d) { records_ += d; }
+  std::string_view committed_user_meta() const {
+    return std::string_view(reinterpret_cast<const char*>(user_meta_), kUserMetaBytes);
+  }
+
+  // The page numbered pgno, from the cache or read and verified from disk.
+  // Corruption("<file>: page N ...") when it fails its checksum, names
+  // another number, has an unexpected type or an inconsistent structure.
+  // The pointer stays valid until the next MaybeEvict() or Free() of it.
+  Status Get(uint32_t pgno, Page** out) {
+    if (pgno < table_.size() && table_[pgno] != nullptr) {
+      Page* p = table_[pgno];
+      p->ref = true;
+      *out = p;
+      return Status::OK();
+    }
+    return Load(pgno, out);
+  }
+  // p itself when dirty; otherwise a dirty copy under a new number (the old
+  // number is freed for reuse after the next checkpoint). p is invalid
+  // afterwards if the number changed.
+  Page* MakeWritable(Page* p);
+  // A new dirty page of zeros (header uninitialised) with a fresh number.
+  Page* Allocate();
+  // Drops p from the tree: its number becomes free (at once if it was never
+  // part of a checkpoint, else after the next one). p is invalid afterwards.
+  void Free(Page* p);
+  // Evicts clean pages (CLOCK) until the cache fits its budget or only
+  // dirty/frozen pages remain. Invalidates clean Page pointers.
+  void MaybeEvict() {
+    if (resident_ * kPageSize > cache_bytes_) Evict();
+  }
+
+  bool clean() const { return dirty_ == 0 && !changed_; }
+  void mark_changed() { changed_ = true; }
+  BTreeStats GetStats() const;
+
+  Status BeginCheckpoint(std::string_view user_meta, std::unique_ptr<CheckpointSnapshot>* snap);
+  Status WriteCheckpoint(CheckpointSnapshot* snap);
+  void FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Status& written);
+
+  // Test hooks (simulated crash: WriteCheckpoint returns IOError at that
+  // point, having written what a crash there would leave behind).
+  //   stop_after_pages >= 0: after that many page writes, before any fsync
+  //   stop_before_meta:      after the data fsync, before the meta write
+  //   torn_meta:             writes only the first half of the meta page
+  //   skip_meta_sync:        writes the meta, returns IOError without fsync
+  struct TestHooks {
+    std::atomic<int64_t> stop_after_pages{-1};
+    std::atomic<bool> stop_before_meta{false};
+    std::atomic<bool> torn_meta{false};
+    std::atomic<bool> skip_meta_sync{false};
+  };
+  TestHooks* TEST_hooks() { return &hooks_; }
+
+ private:
+  Pager(std::string path, int fd, size_t cache_bytes);
+
+  Status Load(uint32_t pgno, Page** out);
+  Status ReadMeta(int slot, uint8_t* buf, bool* valid, bool* newer);
+  Status LoadFreeList(uint32_t head, uint32_t count);
+  Status Corrupt(uint32_t pgno, const char* what) const;
+  uint32_t TakeFreeNumber();
+  Page* NewPage(uint32_t pgno);
+  void Insert(Page* p);
+  void Remove(Page* p);
+  void DeletePage(Page* p);
+  void Evict();
+  void EncodeMeta(uint8_t* buf, uint64_t gen, uint32_t root, uint32_t page_count,
+                  uint32_t free_head, uint32_t free_count, uint64_t records,
+                  const uint8_t* user_meta) const;
+  Status WriteAll(const uint8_t* buf, size_t n, uint64_t off, const char* what);
+  Status Sync(const char* what);
+
+  const std::string path_;
+  const int fd_;
+  const size_t cache_bytes_;
+
+  // Tree state (committed_* describe the last committed meta).
+  uint32_t root_ = 0;
+  uint64_t records_ = 0;
+  uint64_t committed_generation_ = 0;
+  uint8_t user_meta_[kUserMetaBytes] = {};
+  uint32_t next_pgno_ = page::kMetaPages;  // first number past the file
+  bool changed_ = false;                   // root/records changed since Begin
+
+  // Page numbers (see the comment at the top).
+  std::vector<uint32_t> reusable_;
+  std::vector<uint32_t> pending_;
+  std::vector<uint32_t> inflight_pending_;
+  std::vector<uint32_t> committed_freelist_pages_;
+  CheckpointSnapshot* inflight_ = nullptr;
+
+  // Cache.
+  std::vector<Page*> table_;  // by page number
+  std::vector<Page*> clock_;  // every resident page
+  size_t clock_hand_ = 0;
+  size_t resident_ = 0;  // pages in table_ plus orphans
+  size_t dirty_ = 0;
+
+  TestHooks hooks_;
+};
+
+}  // namespace crudjt
+
+#endif  // CRUDJT_BTREE_PAGER_H_
