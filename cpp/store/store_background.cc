@@ -111,21 +111,26 @@ void StoreImpl::FlushThreadMain() {
   const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
   std::unique_lock<std::mutex> l(mu_);
   while (!closed_) {
-    cv_.wait_for(l, interval, [this] { return closed_; });
+    cv_.wait_for(l, interval, [this] { return closed_ || checkpoint_wanted_; });
     if (closed_) break;
     std::shared_ptr<wal::LogWriter> log = log_;
-    bool due = log->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
+    bool due = checkpoint_wanted_ ||
+               log->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
+    checkpoint_wanted_ = false;
     if (!due) {
       BTreeStats t = tree_->GetStats();
       due = t.dirty_pages * kPageSize > options_.page_cache_bytes / 2;
     }
     const bool failed = !bg_error_.ok();
     l.unlock();
+    bool backoff = false;
     if (!failed) {
       SyncLog(log);  // errors become bg_error_
-      if (due) DoCheckpoint(/*force=*/false);  // a failure is retried next time
+      // A failure is retried, but not before a full interval has passed.
+      if (due) backoff = !DoCheckpoint(/*force=*/false).ok();
     }
     l.lock();
+    if (backoff) cv_.wait_for(l, interval, [this] { return closed_; });
   }
 }
 

@@ -287,7 +287,21 @@ Status StoreImpl::LogAndPut(const TreeKey& key, std::string_view value) {
   // The record is in the log but not in the tree: the two disagree until a
   // restart replays it, so refuse further writes.
   if (!s.ok()) bg_error_ = s;
+  MaybeRequestCheckpoint();
   return s;
+}
+
+void StoreImpl::MaybeRequestCheckpoint() {
+  if (checkpoint_wanted_) return;
+  bool due = log_->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
+  if (!due && ++writes_since_dirty_check_ >= 256) {
+    writes_since_dirty_check_ = 0;
+    due = tree_->GetStats().dirty_pages * kPageSize > options_.page_cache_bytes / 2;
+  }
+  if (due) {
+    checkpoint_wanted_ = true;
+    cv_.notify_all();
+  }
 }
 
 Status StoreImpl::LogAndDelete(const TreeKey& key) {
@@ -300,6 +314,7 @@ Status StoreImpl::LogAndDelete(const TreeKey& key) {
   ++next_lsn_;
   s = tree_->Delete(key, nullptr);
   if (!s.ok()) bg_error_ = s;
+  MaybeRequestCheckpoint();
   return s;
 }
 

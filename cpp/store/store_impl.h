@@ -113,6 +113,9 @@ class StoreImpl : public Store {
   // longer be trusted.
   Status LogAndPut(const TreeKey& key, std::string_view value);
   Status LogAndDelete(const TreeKey& key);
+  // Under mu_, after a logged change: wakes the flush thread when a
+  // checkpoint is due, so a burst of writes cannot outrun the interval.
+  void MaybeRequestCheckpoint();
   Status WritableLocked() const;  // Closed / bg_error_ / ok
   // After a write was applied: fdatasync when Durability::kSync.
   Status SyncIfRequired();
@@ -151,6 +154,8 @@ class StoreImpl : public Store {
   uint64_t next_lsn_ = 1;                // guarded by mu_
   Status bg_error_;                      // guarded by mu_: sticky
   bool closed_ = false;                  // guarded by mu_
+  bool checkpoint_wanted_ = false;       // guarded by mu_
+  uint32_t writes_since_dirty_check_ = 0;  // guarded by mu_
   bool opened_ = false;                  // guarded by mu_: Init succeeded
 
   std::thread flush_thread_;

@@ -1,0 +1,158 @@
+// store_bench: microseconds per Create/Read/Update/Remove with 256-byte
+// payloads at a given store size, and the raw cost of appending a log record
+// with pwrite() versus a store into a MAP_SHARED mapping.
+//
+//   store_bench [dir] [tokens...]      default: /tmp, 40000 1000000
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crudjt/store.h"
+
+using namespace crudjt;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double UsSince(Clock::time_point t0, size_t ops) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(ops);
+}
+
+// One record-sized append per op: pwrite() at the end of a file, versus a
+// memcpy into a MAP_SHARED mapping of a preallocated file. Both survive a
+// SIGKILL (the data is in the page cache either way).
+void LogAppendBench(const std::string& dir) {
+  const size_t rec = 15 + 16 + 44 + 256 + 16;  // a put of a 256-byte payload
+  const size_t n = 200000;
+  std::vector<char> buf(rec, 'r');
+  std::string path = dir + "/store_bench_log_append";
+
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  auto t0 = Clock::now();
+  for (size_t i = 0; i < n; ++i) {
+    if (pwrite(fd, buf.data(), rec, off_t(i * rec)) != ssize_t(rec)) std::abort();
+  }
+  double us_write = UsSince(t0, n);
+  close(fd);
+  unlink(path.c_str());
+
+  fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  const size_t bytes = n * rec;
+  t0 = Clock::now();
+  // Growth as a real log would do it: fallocate + map 4 MiB at a time.
+  const size_t chunk = 4 << 20;
+  std::vector<std::pair<void*, size_t>> maps;
+  char* base = nullptr;
+  size_t mapped_from = 0, mapped_to = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t off = i * rec;
+    if (off + rec > mapped_to) {
+      size_t from = off / 4096 * 4096;
+      if (posix_fallocate(fd, off_t(from), off_t(chunk)) != 0) std::abort();
+      void* m = mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(from));
+      if (m == MAP_FAILED) std::abort();
+      maps.emplace_back(m, chunk);
+      base = static_cast<char*>(m);
+      mapped_from = from;
+      mapped_to = from + chunk;
+    }
+    std::memcpy(base + (off - mapped_from), buf.data(), rec);
+  }
+  double us_mmap = UsSince(t0, n);
+  for (auto& m : maps) munmap(m.first, m.second);
+  close(fd);
+  unlink(path.c_str());
+  (void)bytes;
+  std::printf("log append, %zu-byte record: pwrite %.3f us/op, MAP_SHARED store %.3f us/op\n",
+              rec, us_write, us_mmap);
+}
+
+void StoreBench(const std::string& dir, size_t tokens) {
+  std::string path = dir + "/store_bench_" + std::to_string(tokens);
+  std::system(("rm -rf '" + path + "'").c_str());
+  Options o;
+  o.sweep_on_open = false;
+  o.sweep_interval_ms = 0;
+  std::unique_ptr<Store> s;
+  std::string secret(32, 's');
+  Status st = Store::Open(path, secret, o, &s);
+  if (!st.ok()) {
+    std::fprintf(stderr, "open: %s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+  std::string payload(256, 'x');
+  std::vector<std::string> toks(tokens);
+  auto t0 = Clock::now();
+  for (size_t i = 0; i < tokens; ++i) {
+    if (!s->Create(payload, kNoLimit, kNoLimit, &toks[i]).ok()) std::abort();
+  }
+  double fill = UsSince(t0, tokens);
+  const size_t ops = std::min<size_t>(tokens, 100000);
+  std::mt19937_64 rng(42);
+  std::vector<size_t> pick(ops);
+  for (auto& p : pick) p = rng() % tokens;
+
+  t0 = Clock::now();
+  std::string t;
+  for (size_t i = 0; i < ops; ++i) {
+    if (!s->Create(payload, 60000, kNoLimit, &t).ok()) std::abort();
+  }
+  double create = UsSince(t0, ops);
+  t0 = Clock::now();
+  for (size_t i = 0; i < ops; ++i) {
+    ReadResult r;
+    if (!s->Read(toks[pick[i]], &r).ok()) std::abort();
+  }
+  double read = UsSince(t0, ops);
+  t0 = Clock::now();
+  for (size_t i = 0; i < ops; ++i) {
+    bool u;
+    if (!s->Update(toks[pick[i]], payload, 60000, 100, &u).ok() || !u) std::abort();
+  }
+  double update = UsSince(t0, ops);
+  t0 = Clock::now();
+  for (size_t i = 0; i < ops; ++i) {
+    ReadResult r;
+    if (!s->Read(toks[pick[i]], &r).ok()) std::abort();  // now decrements (logged)
+  }
+  double read_counted = UsSince(t0, ops);
+  t0 = Clock::now();
+  size_t removed_n = 0;
+  for (size_t i = 0; i < ops; ++i) {
+    bool removed;
+    if (!s->Remove(toks[pick[i]], &removed).ok()) std::abort();
+    removed_n += removed;
+  }
+  double remove = UsSince(t0, ops);
+  StoreStats stats = s->GetStats();
+  std::printf(
+      "%zu tokens (fill %.2f us/op): create %.2f  read %.2f  update %.2f  read+decrement %.2f  "
+      "remove %.2f us/op  [%zu ops each; page file %.1f MB]\n",
+      tokens, fill, create, read, update, read_counted, remove, ops,
+      double(stats.page_file_bytes) / (1 << 20));
+  t0 = Clock::now();
+  s->Close();
+  std::printf("  close (checkpoint) %.0f ms\n", UsSince(t0, 1) / 1000);
+  std::system(("rm -rf '" + path + "'").c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = argc > 1 ? argv[1] : "/tmp";
+  std::vector<size_t> sizes;
+  for (int i = 2; i < argc; ++i) sizes.push_back(size_t(std::strtoull(argv[i], nullptr, 10)));
+  if (sizes.empty()) sizes = {40000, 1000000};
+  LogAppendBench(dir);
+  for (size_t n : sizes) StoreBench(dir, n);
+  return 0;
+}
