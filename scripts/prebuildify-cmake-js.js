@@ -70,6 +70,17 @@ if (!fs.existsSync(built)) {
   console.error(`prebuildify-cmake-js: cmake-js finished but ${built} is missing`);
   process.exit(1);
 }
+// prebuildify strips the addon in place (GNU strip rewrites the same inode)
+// and then renames it away. A process that has this very file loaded (a test
+// run, a dev server) would see its mapped code change under it and crash, so
+// hand prebuildify a fresh copy: the loaded inode stays intact.
+function freshCopy(file) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.copyFileSync(file, tmp);
+  fs.renameSync(tmp, file);
+}
+
+if (!cross) freshCopy(built);
 if (cross) {
   // prebuildify collects from build/<config>; leave nothing else there.
   const dest = path.join(root, 'build', config);
