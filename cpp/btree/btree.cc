@@ -88,19 +88,20 @@ Status BTreeImpl::Get(const TreeKey& key, std::string* value) {
   uint32_t pgno = pager_->root();
   if (pgno == 0) return Status::NotFound();
   for (int d = 0; d < page::kMaxHeight; ++d) {
-    Page* p;
-    Status s = pager_->Get(pgno, &p);
+    const uint8_t* data;
+    Status s = pager_->Read(pgno, &data);
     if (!s.ok()) return s;
-    if (PageType(p->data) == page::kInternal) {
-      InternalNode n(p->data);
+    uint8_t* p = const_cast<uint8_t*>(data);  // the views below only read
+    if (PageType(p) == page::kInternal) {
+      InternalNode n(p);
       pgno = n.child(n.ChildIndex(key.bytes));
       continue;
     }
-    if (PageType(p->data) != page::kLeaf) {
+    if (PageType(p) != page::kLeaf) {
       return Status::Corruption(pager_->path() + ": page " + std::to_string(pgno) +
                                 " is not a tree page");
     }
-    LeafNode leaf(p->data);
+    LeafNode leaf(p);
     bool found;
     int i = leaf.LowerBound(key.bytes, &found);
     if (!found) return Status::NotFound();
@@ -288,6 +289,15 @@ Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** wi
     InternalNode::Init(r->data, r->pgno, out[0]->pgno);
     for (int j = 1; j < k; ++j) InternalNode(r->data).Append(cells[bounds[j]].key, out[j]->pgno);
     pager_->set_root(r->pgno);
+    return Status::OK();
+  }
+  if (k == w) {
+    // Same number of children: patch the parent in place.
+    InternalNode par(path[level - 1].page->data);
+    for (int j = 0; j < k; ++j) {
+      par.set_child(first + j, out[j]->pgno);
+      if (j > 0) par.set_key(first + j - 1, cells[bounds[j]].key);
+    }
     return Status::OK();
   }
   Entries e;

@@ -114,6 +114,8 @@ class InternalNode {
     return lo;
   }
 
+  void set_key(int i, const uint8_t* k) { std::memcpy(entry(i), k, kTreeKeyBytes); }
+
   // Appends (k, c): key(keys()) = k, child(keys()+1) = c. Needs room.
   void Append(const uint8_t* k, uint32_t c);
 

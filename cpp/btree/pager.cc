@@ -57,12 +57,14 @@
 #include "btree/pager.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "btree/node.h"
@@ -83,20 +85,56 @@ uint32_t PageCrc(const uint8_t* p) {
 
 uint8_t* NewBuffer() { return new uint8_t[kPageSize]; }
 
+constexpr size_t kChunkBytes = 2u << 20;
+constexpr size_t kPagesPerBlock = 512;
+
 }  // namespace
+
+PageArena::~PageArena() {
+  for (void* c : chunks_) std::free(c);
+}
+
+Page* PageArena::New() {
+  if (free_buffers_.empty()) {
+    void* c = std::aligned_alloc(kChunkBytes, kChunkBytes);
+    if (c == nullptr) std::abort();  // out of memory, as operator new would
+#ifdef MADV_HUGEPAGE
+    ::madvise(c, kChunkBytes, MADV_HUGEPAGE);
+#endif
+    chunks_.push_back(c);
+    for (size_t i = kChunkBytes / kPageSize; i-- > 0;) {
+      free_buffers_.push_back(static_cast<uint8_t*>(c) + i * kPageSize);
+    }
+  }
+  if (free_pages_.empty()) {
+    page_blocks_.emplace_back(new Page[kPagesPerBlock]);
+    for (size_t i = kPagesPerBlock; i-- > 0;) free_pages_.push_back(&page_blocks_.back()[i]);
+  }
+  Page* p = free_pages_.back();
+  free_pages_.pop_back();
+  *p = Page();
+  p->data = free_buffers_.back();
+  free_buffers_.pop_back();
+  return p;
+}
+
+void PageArena::Delete(Page* p) {
+  free_buffers_.push_back(p->data);
+  free_pages_.push_back(p);
+}
 
 CheckpointSnapshot::~CheckpointSnapshot() {
   for (uint8_t* b : owned_) delete[] b;
-  if (orphan_pages_owned_) {
-    for (Page* p : frozen_) {
-      delete[] p->data;
-      delete p;
-    }
+  if (arena_ != nullptr) {
+    for (Page* p : frozen_) arena_->Delete(p);
   }
 }
 
 Pager::Pager(std::string path, int fd, size_t cache_bytes)
-    : path_(std::move(path)), fd_(fd), cache_bytes_(std::max<size_t>(cache_bytes, 16 * kPageSize)) {}
+    : path_(std::move(path)),
+      fd_(fd),
+      cache_bytes_(std::max<size_t>(cache_bytes, 16 * kPageSize)),
+      arena_(std::make_shared<PageArena>()) {}
 
 Pager::~Pager() {
   if (inflight_ != nullptr) {
@@ -107,11 +145,7 @@ Pager::~Pager() {
         p->orphan = true;
       }
     }
-    inflight_->orphan_pages_owned_ = true;
-  }
-  for (Page* p : clock_) {
-    delete[] p->data;
-    delete p;
+    inflight_->arena_ = arena_;
   }
   ::close(fd_);
 }
@@ -245,7 +279,8 @@ Status Pager::Corrupt(uint32_t pgno, const char* what) const {
 
 Status Pager::Load(uint32_t pgno, Page** out) {
   if (pgno < page::kMetaPages || pgno >= next_pgno_) return Corrupt(pgno, "is out of range");
-  uint8_t* buf = NewBuffer();
+  Page* p = arena_->New();
+  uint8_t* buf = p->data;
   ssize_t n = ::pread(fd_, buf, kPageSize, static_cast<off_t>(pgno) * kPageSize);
   Status s;
   if (n < 0) {
@@ -270,31 +305,33 @@ Status Pager::Load(uint32_t pgno, Page** out) {
     if (!ok) s = Corrupt(pgno, "has an invalid structure");
   }
   if (!s.ok()) {
-    delete[] buf;
+    arena_->Delete(p);
     return s;
   }
-  Page* p = new Page;
-  p->data = buf;
   p->pgno = pgno;
   p->state = Page::kClean;
-  p->ref = true;
   Insert(p);
   *out = p;
   return Status::OK();
 }
 
 void Pager::Insert(Page* p) {
-  if (p->pgno >= table_.size()) table_.resize(std::max<size_t>(p->pgno + 1, table_.size() * 2), nullptr);
-  assert(table_[p->pgno] == nullptr);
-  table_[p->pgno] = p;
+  if (p->pgno >= table_.size()) {
+    size_t n = std::max<size_t>(p->pgno + 1, table_.size() * 2);
+    table_.resize(n, Slot{nullptr, nullptr});
+    refs_.resize(n, 0);
+  }
+  assert(table_[p->pgno].page == nullptr);
+  table_[p->pgno] = Slot{p, p->data};
+  refs_[p->pgno] = 1;
   p->clock_index = static_cast<uint32_t>(clock_.size());
   clock_.push_back(p);
   ++resident_;
 }
 
 void Pager::Remove(Page* p) {
-  assert(table_[p->pgno] == p);
-  table_[p->pgno] = nullptr;
+  assert(table_[p->pgno].page == p);
+  table_[p->pgno] = Slot{nullptr, nullptr};
   Page* last = clock_.back();
   clock_[p->clock_index] = last;
   last->clock_index = p->clock_index;
@@ -302,8 +339,7 @@ void Pager::Remove(Page* p) {
 }
 
 void Pager::DeletePage(Page* p) {
-  delete[] p->data;
-  delete p;
+  arena_->Delete(p);
   --resident_;
 }
 
@@ -317,11 +353,9 @@ uint32_t Pager::TakeFreeNumber() {
 }
 
 Page* Pager::NewPage(uint32_t pgno) {
-  Page* p = new Page;
-  p->data = NewBuffer();
+  Page* p = arena_->New();
   p->pgno = pgno;
   p->state = Page::kDirty;
-  p->ref = true;
   Insert(p);
   ++dirty_;
   return p;
@@ -387,8 +421,8 @@ void Pager::Evict() {
     Page* p = clock_[clock_hand_];
     if (p->state != Page::kClean) {
       ++clock_hand_;
-    } else if (p->ref) {
-      p->ref = false;
+    } else if (refs_[p->pgno]) {
+      refs_[p->pgno] = 0;
       ++clock_hand_;
     } else {
       Remove(p);  // moves the last page to clock_hand_

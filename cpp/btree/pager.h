@@ -47,9 +47,30 @@ struct Page {
   uint8_t* data = nullptr;  // kPageSize bytes, owned
   uint32_t pgno = 0;
   State state = kClean;
-  bool ref = false;     // CLOCK reference bit
   bool orphan = false;  // frozen and replaced: only the snapshot holds it
   uint32_t clock_index = 0;
+};
+
+// Page buffers and Page records for one pager, carved from 2 MiB chunks
+// (transparent huge pages where the kernel allows: a tree of 100k pages
+// then costs few TLB misses) and recycled through free lists. Memory is
+// the peak number of resident pages, which the cache bounds.
+// Thread-safety: none; used under the owner's mutex.
+class PageArena {
+ public:
+  PageArena() = default;
+  ~PageArena();
+  PageArena(const PageArena&) = delete;
+  PageArena& operator=(const PageArena&) = delete;
+
+  Page* New();  // a Page with a kPageSize buffer, fields reset
+  void Delete(Page* p);
+
+ private:
+  std::vector<void*> chunks_;
+  std::vector<uint8_t*> free_buffers_;
+  std::vector<std::unique_ptr<Page[]>> page_blocks_;
+  std::vector<Page*> free_pages_;
 };
 
 class CheckpointSnapshot {
@@ -71,7 +92,7 @@ class CheckpointSnapshot {
   uint64_t generation_ = 0;
   uint32_t page_count_ = 0;
   uint64_t records_ = 0;
-  bool orphan_pages_owned_ = false;  // the pager died first
+  std::shared_ptr<PageArena> arena_;  // set when the pager died first
 };
 
 class Pager {
@@ -96,13 +117,24 @@ class Pager {
   // another number, has an unexpected type or an inconsistent structure.
   // The pointer stays valid until the next MaybeEvict() or Free() of it.
   Status Get(uint32_t pgno, Page** out) {
-    if (pgno < table_.size() && table_[pgno] != nullptr) {
-      Page* p = table_[pgno];
-      p->ref = true;
-      *out = p;
+    if (pgno < table_.size() && table_[pgno].page != nullptr) {
+      refs_[pgno] = 1;
+      *out = table_[pgno].page;
       return Status::OK();
     }
     return Load(pgno, out);
+  }
+  // As Get, for readers: one table lookup, no Page record touched.
+  Status Read(uint32_t pgno, const uint8_t** data) {
+    if (pgno < table_.size() && table_[pgno].data != nullptr) {
+      refs_[pgno] = 1;
+      *data = table_[pgno].data;
+      return Status::OK();
+    }
+    Page* p;
+    Status s = Load(pgno, &p);
+    if (s.ok()) *data = p->data;
+    return s;
   }
   // p itself when dirty; otherwise a dirty copy under a new number (the old
   // number is freed for reuse after the next checkpoint). p is invalid
@@ -180,12 +212,18 @@ class Pager {
   CheckpointSnapshot* inflight_ = nullptr;
 
   // Cache.
-  std::vector<Page*> table_;  // by page number
+  struct Slot {
+    Page* page;
+    uint8_t* data;  // page->data, kept here to save a dependent load
+  };
+  std::vector<Slot> table_;     // by page number
+  std::vector<uint8_t> refs_;   // CLOCK reference bits, by page number
   std::vector<Page*> clock_;  // every resident page
   size_t clock_hand_ = 0;
   size_t resident_ = 0;  // pages in table_ plus orphans
   size_t dirty_ = 0;
 
+  std::shared_ptr<PageArena> arena_;
   TestHooks hooks_;
 };
 
