@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
 import net from 'node:net';
-import { CRUDJT, freePort, freshStorePath, OTHER_SECRET, SECRET, startTestMaster } from './00.setup';
+import path from 'node:path';
+import { CRUDJT, freePort, freshStorePath, OTHER_SECRET, SECRET, startTestMaster, tempDir } from './00.setup';
 import { callAsync, expectReject } from './helpers/assert';
 import { RoleChild } from './helpers/child';
 
@@ -164,6 +166,28 @@ describe('CRUDJT.Config.startMaster()', () => {
   it('refuses connectToMaster() while this process is the master', async () => {
     await startTestMaster();
     expect(() => CRUDJT.Config.connectToMaster({ grpc_port: 1 })).to.throw(InvalidState, 'CRUDJT already started');
+  });
+
+  it('fails with InternalError naming the path when the store path is a file', async () => {
+    const file = path.join(tempDir(), 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    await expectReject(startTestMaster({ store_jt_path: file }), InternalError, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    expect(CRUDJT.Config.role()).to.equal(null);
+  });
+
+  it('fails with InternalError naming the file when the page file is corrupt', async () => {
+    const store = freshStorePath();
+    await startTestMaster({ store_jt_path: store });
+    await CRUDJT.create({ a: 1 });
+    await CRUDJT.Config.shutdownServer();
+    const pages = fs.readdirSync(store).find((f) => f.endsWith('.pages'));
+    expect(pages, 'a page file').to.be.a('string');
+    const file = path.join(store, pages!);
+    fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0xab));
+    const err = await expectReject(startTestMaster({ store_jt_path: store }), InternalError);
+    expect(err.message).to.contain(file);
+    expect((err as CRUDJT.InternalError).code).to.equal('XX000');
+    expect(CRUDJT.Config.role()).to.equal(null);
   });
 
   it('refuses a store locked by another master with InvalidState naming the path and the pid', async function () {
