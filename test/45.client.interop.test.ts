@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { CRUDJT, freshStorePath, startTestMaster } from './00.setup';
 import { expectReject } from './helpers/assert';
 import { RoleChild } from './helpers/child';
+import { GrpcClientBackend } from '../lib/grpc/client';
+import { pack } from '../lib/msgpack';
 
 describe('master and client roles together', () => {
   describe('client here, master in a child process', () => {
@@ -35,6 +37,20 @@ describe('master and client roles together', () => {
       expect(await master.call('read', token)).to.deep.equal({ data: { v: 2 } });
       expect(await CRUDJT.delete(token)).to.equal(true);
       expect(await master.call('read', token)).to.equal(null);
+    });
+
+    it('errors raised in the master come back as the same class and message', async () => {
+      // Bypass the client's own validation to make the master refuse.
+      const raw = new GrpcClientBackend('127.0.0.1', master.port, 5000);
+      try {
+        await expectReject(raw.create(Buffer.from([0x92, 0x01, 0x02]), null, null), TypeError, 'Must be a Hash (Object)');
+        await expectReject(raw.create(Buffer.from([0x80]), null, null), TypeError, 'Hash can not be empty');
+        await expectReject(raw.create(pack({ a: 'x'.repeat(300) }), null, null), RangeError, 'Hash can not be bigger than 256 bytesize');
+        await expectReject(raw.create(pack({ a: 1 }), -5 as never, null), RangeError, /^ttl /);
+        await expectReject(raw.read(''), TypeError, 'token must be a non-empty String');
+      } finally {
+        await raw.close();
+      }
     });
 
     it("the master's update is visible to the client at once", async () => {

@@ -11,8 +11,8 @@ function loadBinding(): NativeBinding {
   return (mod.default ?? mod) as NativeBinding;
 }
 
-async function openStore(): Promise<NativeStore> {
-  const { store } = await loadBinding().open(freshStorePath(), Buffer.from(SECRET, 'base64'), {});
+async function openStore(sync = false): Promise<NativeStore> {
+  const { store } = await loadBinding().open(freshStorePath(), Buffer.from(SECRET, 'base64'), { durability: sync ? 'sync' : 'background' });
   return store;
 }
 
@@ -66,10 +66,10 @@ describe('ReadCache', () => {
 describe('MasterStore read cache', () => {
   let natives: NativeStore[] = [];
 
-  async function store(cache: boolean): Promise<MasterStore> {
-    const native = await openStore();
+  async function store(cache: boolean, sync = false): Promise<MasterStore> {
+    const native = await openStore(sync);
     natives.push(native);
-    return new MasterStore(native, { sync: false, cache: cache ? new ReadCache({ maxEntries: 64 }) : null });
+    return new MasterStore(native, { sync, cache: cache ? new ReadCache({ maxEntries: 64 }) : null });
   }
 
   afterEach(async () => {
@@ -134,6 +134,19 @@ describe('MasterStore read cache', () => {
     const normalize = (log: unknown[]): string =>
       JSON.stringify(log, (k, v) => (k === 'ttl' && typeof v === 'number' && v >= 3599 ? 3600 : v));
     expect(normalize(seqs[0])).to.equal(normalize(seqs[1]));
+  });
+
+  it('with async engine calls (durability sync), reads racing an update never leave stale data cached', async () => {
+    const s = await store(true, true);
+    for (let i = 0; i < 20; i++) {
+      const token = await s.create(pack({ v: 0 }), null, null);
+      const reads = [s.read(token), s.read(token)];
+      const updated = s.update(token, pack({ v: 1 }), null, null);
+      const deleted = i % 2 === 0 ? null : s.read(token);
+      await Promise.all([...reads, updated, deleted]);
+      expect(await s.read(token)).to.deep.equal({ data: { v: 1 } });
+      expect(await s.read(token)).to.deep.equal({ data: { v: 1 } });
+    }
   });
 
   it('returns a fresh copy on every cached read', async () => {
