@@ -57,8 +57,16 @@ if (cross) {
   cmd.push('--arch', arch, `--CDCMAKE_TOOLCHAIN_FILE=${toolchain}`);
 }
 
+// Offline: without npm's nodedir cmake-js would download Node's headers;
+// use the ones installed beside this node binary when they are there.
+const env = { ...process.env };
+const prefix = path.join(path.dirname(process.execPath), '..');
+if (!env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'openssl', 'evp.h'))) {
+  env.npm_config_nodedir = path.resolve(prefix);
+}
+
 console.error(`prebuildify-cmake-js: ${path.basename(process.execPath)} ${cmd.map((c) => path.relative(root, c) || c).join(' ')}`);
-const run = spawnSync(process.execPath, cmd, { cwd: root, stdio: 'inherit' });
+const run = spawnSync(process.execPath, cmd, { cwd: root, env, stdio: 'inherit' });
 if (run.error) {
   console.error(`prebuildify-cmake-js: ${run.error.message}`);
   process.exit(1);
