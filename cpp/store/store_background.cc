@@ -35,33 +35,36 @@ Status StoreImpl::DoCheckpoint(bool force) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!tree_ || !log_) return Status::Closed("store " + dir_ + " is closed");
-    old = log_;
-  }
-  // Most of the unsynced log goes to disk without blocking callers.
-  Status s = SyncLog(old);
-  if (!s.ok()) return s;
-
-  std::unique_ptr<CheckpointSnapshot> snap;
-  uint64_t new_seq;
-  {
-    std::lock_guard<std::mutex> l(mu_);
     if (!bg_error_.ok()) return bg_error_;
     old = log_;
     if (!force && tree_->clean() && old_segments_.empty() &&
         old->size() == wal::kSegmentHeaderSize) {
       return Status::OK();  // nothing since the last checkpoint
     }
+  }
+  // Only checkpoints switch segments and checkpoint_mu_ is held, so `old`
+  // stays current until the switch below. Most of its unsynced bytes go to
+  // disk, and the next segment is created (fsync, rename, directory fsync),
+  // without blocking callers.
+  Status s = SyncLog(old);
+  if (!s.ok()) return s;
+  const uint64_t new_seq = old->seq() + 1;
+  std::unique_ptr<wal::LogWriter> fresh;
+  s = wal::LogWriter::Create(dir_, new_seq, &fresh);
+  if (!s.ok()) return s;  // nothing changed; a later checkpoint retries
+
+  std::unique_ptr<CheckpointSnapshot> snap;
+  {
+    std::lock_guard<std::mutex> l(mu_);
     // The rest of the old segment must be on disk before any record lands
     // in the new one, so that a machine crash still leaves a prefix.
-    s = old->Sync();
+    s = bg_error_.ok() ? old->Sync() : bg_error_;
     if (!s.ok()) {
-      bg_error_ = s;
+      if (bg_error_.ok()) bg_error_ = s;
+      fresh.reset();
+      unlink(wal::SegmentFileName(dir_, new_seq).c_str());
       return s;
     }
-    new_seq = old->seq() + 1;
-    std::unique_ptr<wal::LogWriter> fresh;
-    s = wal::LogWriter::Create(dir_, new_seq, &fresh);
-    if (!s.ok()) return s;  // nothing changed; a later checkpoint retries
     old_segments_.push_back(old->seq());
     old_segments_bytes_ += old->size();
     log_ = std::move(fresh);

@@ -231,10 +231,15 @@ bool StoreImpl::ParseToken(std::string_view token, TreeKey* key) const {
 }
 
 Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms,
-                       int64_t max_reads, std::string* record) {
+                       int64_t max_reads, const uint8_t* nonce_in, std::string* record) {
   uint8_t nonce[kAeadNonceBytes];
-  Status s = RandomBytes(nonce, sizeof(nonce));
-  if (!s.ok()) return s;
+  Status s;
+  if (nonce_in != nullptr) {
+    std::memcpy(nonce, nonce_in, sizeof(nonce));
+  } else {
+    s = RandomBytes(nonce, sizeof(nonce));
+    if (!s.ok()) return s;
+  }
   std::unique_ptr<Aead> aead = TakeAead();
   if (!aead) return Status::IOError("cannot create an AEAD context");
   std::string sealed;
@@ -357,14 +362,15 @@ Status StoreImpl::Create(std::string_view payload, int64_t ttl_ms, int64_t max_r
                          std::string* token) {
   Status s = CheckWriteArgs(payload, ttl_ms, max_reads);
   if (!s.ok()) return s;
-  uint8_t raw[kTokenBytes];
+  // One getrandom() for the token and the nonce.
+  uint8_t raw[kTokenBytes + kAeadNonceBytes];
   s = RandomBytes(raw, sizeof(raw));
   if (!s.ok()) return s;
-  std::string t = Base64UrlEncode(raw, sizeof(raw));
+  std::string t = Base64UrlEncode(raw, kTokenBytes);
   TreeKey key;
   hasher_->Hash(t, key.bytes);
   std::string record;
-  s = Seal(key, payload, ttl_ms, max_reads, &record);
+  s = Seal(key, payload, ttl_ms, max_reads, raw + kTokenBytes, &record);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -431,7 +437,7 @@ Status StoreImpl::Update(std::string_view token, std::string_view payload, int64
     return closed_ ? Status::Closed("store " + dir_ + " is closed") : Status::OK();
   }
   std::string record;
-  s = Seal(key, payload, ttl_ms, max_reads, &record);
+  s = Seal(key, payload, ttl_ms, max_reads, nullptr, &record);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -101,8 +101,9 @@ class StoreImpl : public Store {
  private:
   int64_t NowMs() const;
   bool ParseToken(std::string_view token, TreeKey* key) const;  // false: never exists
+  // nonce: fresh random bytes (nullptr: drawn here).
   Status Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-              std::string* record);
+              const uint8_t* nonce, std::string* record);
   Status Unseal(const TreeKey& key, std::string_view record, std::string* payload);
   std::unique_ptr<Aead> TakeAead();
   void ReturnAead(std::unique_ptr<Aead> aead);
