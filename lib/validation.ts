@@ -35,11 +35,13 @@ function describe(v: unknown): string {
 export function validateData(data: unknown): Buffer {
   if (!isPlainObject(data)) throw new TypeError(DATA_NOT_HASH);
   if (Object.keys(data).length === 0) throw new TypeError(DATA_EMPTY);
-  walkData(data);
   let packed: Buffer;
   try {
+    walkData(data);
     packed = pack(data);
   } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw e;
+    // e.g. a getter or a Proxy trap that throws
     throw new TypeError(`data can not be encoded as MessagePack: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (packed.length > MAX_PAYLOAD_BYTES) throw new RangeError(DATA_TOO_BIG);
@@ -65,6 +67,7 @@ function walkData(root: Record<string, unknown>): void {
     } else {
       const keys = Object.keys(obj);
       budget -= keys.length;
+      for (const k of keys) if (k.length > MAX_PAYLOAD_BYTES) throw new RangeError(DATA_TOO_BIG);
       values = keys.map((k) => (obj as Record<string, unknown>)[k]);
     }
     stack.push({ obj, values, index: 0, depth });
@@ -81,9 +84,12 @@ function walkData(root: Record<string, unknown>): void {
     if (--budget < 0) throw new RangeError(DATA_TOO_BIG);
     if (v === null || v === undefined) continue;
     switch (typeof v) {
+      case 'string':
+        // At least one byte per character: refuse before encoding.
+        if (v.length > MAX_PAYLOAD_BYTES) throw new RangeError(DATA_TOO_BIG);
+        continue;
       case 'boolean':
       case 'number':
-      case 'string':
       case 'bigint':
         continue;
       case 'object':
@@ -91,7 +97,14 @@ function walkData(root: Record<string, unknown>): void {
       default:
         throw new TypeError(`data can not hold ${describe(v)}: only null, booleans, numbers, strings, arrays, Buffers, Dates and plain objects`);
     }
-    if (v instanceof Uint8Array || v instanceof Date) continue;
+    if (v instanceof Uint8Array) {
+      if (v.length > MAX_PAYLOAD_BYTES) throw new RangeError(DATA_TOO_BIG);
+      continue;
+    }
+    if (v instanceof Date) {
+      if (Number.isNaN(v.getTime())) throw new TypeError('data can not hold an invalid Date');
+      continue;
+    }
     if (Array.isArray(v) || isPlainObject(v)) {
       enter(v, top.depth + 1);
       continue;

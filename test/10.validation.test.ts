@@ -46,6 +46,22 @@ describe('validation', () => {
       expect(() => validateData({ s: new Set() })).to.throw(TypeError, /Set/);
     });
 
+    it('refuses a 10 MB string without encoding it', () => {
+      const started = Date.now();
+      expect(() => validateData({ a: 'x'.repeat(10 * 1024 * 1024) })).to.throw(RangeError, 'Hash can not be bigger than 256 bytesize');
+      expect(() => validateData({ ['k'.repeat(300)]: 1 })).to.throw(RangeError, 'Hash can not be bigger than 256 bytesize');
+      expect(Date.now() - started).to.be.below(200);
+    });
+
+    it('turns a throwing getter into a TypeError', () => {
+      const data = { get boom(): number { throw new Error('nope'); } };
+      expect(() => validateData(data)).to.throw(TypeError, /nope/);
+    });
+
+    it('rejects an invalid Date', () => {
+      expect(() => validateData({ d: new Date(NaN) })).to.throw(TypeError, /invalid Date/);
+    });
+
     it('encodes undefined values as nil', () => {
       expect(validateData({ a: undefined })).to.deep.equal(Buffer.from([0x81, 0xa1, 0x61, 0xc0]));
     });
