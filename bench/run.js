@@ -14,7 +14,8 @@
 //   --only a,b    only these peers (ids: crudjt, crudjt-grpc, jsonwebtoken,
 //                 fast-jwt, redis, redis-p64, lmdb)
 //   --no-disk --no-tput --no-cold   skip a section
-//   --out FILE    results JSON (default bench/results.json)
+//   --out FILE    results JSON (default bench/results.json); --md FILE and
+//                 --chart FILE: the markdown (bench/results.md) and the SVG
 //   --render FILE re-render the table and bench/chart.svg from a results JSON
 //
 // Prints a markdown table on stdout, writes every sample and the machine's
@@ -59,6 +60,7 @@ function parseArgs(argv) {
     cold: true,
     out: path.join(__dirname, 'results.json'),
     chart: path.join(__dirname, 'chart.svg'),
+    md: path.join(__dirname, 'results.md'),
     render: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -84,9 +86,10 @@ function parseArgs(argv) {
     else if (a === '--no-cold') o.cold = false;
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--chart') o.chart = path.resolve(val());
+    else if (a === '--md') o.md = path.resolve(val());
     else if (a === '--render') o.render = path.resolve(val());
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 23).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (see --help)`);
   }
@@ -474,8 +477,10 @@ function writeOutputs(results, opts) {
   results.summary = summarize(results);
   fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(opts.chart, renderChart(results));
-  process.stdout.write(renderMarkdown(results));
-  log(`wrote ${path.relative(process.cwd(), opts.out)} and ${path.relative(process.cwd(), opts.chart)}`);
+  const md = renderMarkdown(results);
+  fs.writeFileSync(opts.md, md);
+  process.stdout.write(md);
+  log(`wrote ${[opts.out, opts.md, opts.chart].map((f) => path.relative(process.cwd(), f)).join(', ')}`);
 }
 
 async function main() {
@@ -484,7 +489,9 @@ async function main() {
     const results = JSON.parse(fs.readFileSync(opts.render, 'utf8'));
     results.summary = summarize(results);
     fs.writeFileSync(opts.chart, renderChart(results));
-    process.stdout.write(renderMarkdown(results));
+    const md = renderMarkdown(results);
+    fs.writeFileSync(opts.md, md);
+    process.stdout.write(md);
     return;
   }
   const started = process.hrtime.bigint();

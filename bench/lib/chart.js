@@ -12,8 +12,9 @@ function esc(s) {
 }
 
 function short(x) {
-  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M`;
-  if (x >= 1e3) return `${(x / 1e3).toFixed(x >= 1e4 ? 0 : 1)}k`;
+  const f = (v, d) => v.toFixed(d).replace(/\.0$/, '');
+  if (x >= 1e6) return `${f(x / 1e6, x >= 1e7 ? 0 : 1)}M`;
+  if (x >= 1e3) return `${f(x / 1e3, x >= 1e4 ? 0 : 1)}k`;
   return `${Math.round(x)}`;
 }
 
@@ -39,7 +40,7 @@ function renderChart(results) {
   const m = results.meta;
   const o = results.options;
   out.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="18" font-weight="bold">crudjt vs session stores and JWTs: operations per second (log scale, higher is better)</text>`);
-  out.push(`<text x="${W / 2}" y="44" text-anchor="middle" font-size="12" fill="#444">${esc(`${o.ops.toLocaleString('en-US')} ops per function, median of ${o.runs} run(s), one call awaited at a time (Redis, 64 in flight: pipelined) — ${m.cpu_model}, ${m.cpu_count} cores, Node ${m.node}, ${m.date.slice(0, 10)}`)}</text>`);
+  out.push(`<text x="${W / 2}" y="44" text-anchor="middle" font-size="12" fill="#444">${esc(`${o.ops.toLocaleString('en-US')} ops per function, median of ${o.runs} run(s), one call awaited at a time (Redis, 64 in flight: pipelined); ${m.cpu_model} x ${m.cpu_count}, Node ${m.node}, ${m.date.slice(0, 10)}`)}</text>`);
   // Legend.
   let lx = left;
   const ly = 66;
