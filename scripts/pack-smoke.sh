@@ -36,9 +36,10 @@ if grep -E '^(test|build|bench|lib|scripts)/|_test\.cc$|_bench\.cc$' "$tmp/files
   echo "FAIL: files above must not ship"; exit 1
 fi
 
-say "install with only node and npm on PATH"
+say "install with only node, npm and sh on PATH"
 mkdir -p "$tmp/bin" "$tmp/app"
 ln -s "$(command -v node)" "$tmp/bin/node"
+ln -s /bin/sh "$tmp/bin/sh"   # npm runs dependencies' scripts with sh
 npm_cli=$(readlink -f "$(command -v npm)")
 printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$(readlink -f "$(command -v node)")" "$npm_cli" >"$tmp/bin/npm"
 chmod +x "$tmp/bin/npm"

@@ -143,7 +143,11 @@ describe('npm package (pack, install without a compiler, use)', function () {
       timeout: 240_000,
     });
     expect(r.status, `npm install failed:\n${r.stdout}\n${r.stderr}`).to.equal(0);
-    expect(`${r.stdout}\n${r.stderr}`).not.to.match(/crudjt[^\n]*(install script|allowScripts|gyp)/i);
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(output).not.to.match(/crudjt[^\n]*(install script|install-scripts|allowScripts|gyp)/i);
+    // crudjt has no install script; report (not fail on) dependencies that do.
+    const others = output.split('\n').filter((l) => /install-scripts\s+\S+@/.test(l));
+    if (others.length) console.log(`      [note: npm warns about dependencies' install scripts: ${others.map((l) => l.replace(/.*install-scripts\s+/, '').trim()).join('; ')}]`);
     expect(fs.existsSync(path.join(project, 'node_modules', 'crudjt', 'build')), 'no build/ dir: nothing compiled').to.equal(false);
     for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'cmake', 'make']) {
       expect(spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env }).status, `${tool} must not be on the bare PATH`).to.not.equal(0);
