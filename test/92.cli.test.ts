@@ -128,7 +128,7 @@ describe('crudjt-server (CLI)', function () {
     const first = startServer(args, { env });
     running.push(first);
     expect(await listening(first)).to.equal(port);
-    expect(first.out()).to.include(`store ${store}`);
+    expect(first.out()).to.include(`store_jt_path ${store}`);
     expect(first.err()).not.to.match(/not a loopback/);
 
     const seen = client(
@@ -184,7 +184,7 @@ describe('crudjt-server (CLI)', function () {
     running.push(first);
     const port = await listening(first);
     expect(first.err()).to.match(/generated a new secret key/);
-    expect(first.out()).to.include(`store ${path.join(cwd, 'store_jt')}`);
+    expect(first.out()).to.include(`store_jt_path ${path.join(cwd, 'store_jt')}`);
     const key = fs.readFileSync(keyFile, 'utf8').trim();
     expect(Buffer.from(key, 'base64')).to.have.length(48);
     if (process.platform !== 'win32') {

@@ -275,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
     fail(`${err.message}${from}`, 1);
   }
 
-  info(`store ${master.store_jt_path}`);
+  // startMaster already logged the store path and where it came from.
   info(`secret key from ${settings.keySource}`);
   info(`listening on ${master.grpc_host}:${master.grpc_port} (gRPC token.TokenService, durability ${settings.durability})`);
   if (!isLoopback(master.grpc_host)) {
