@@ -163,6 +163,27 @@ describe('native binding', function () {
     await again.close();
   });
 
+  it('any argument mix throws or answers, never crashes (incl. a foreign `this`)', async function () {
+    const values: unknown[] = [undefined, null, true, 0, -1, 1, 2 ** 53, -0, NaN, '', 'x', 'a'.repeat(22), {}, [], Symbol('s'), 1n,
+      Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(300), new Uint8Array(4), new Uint32Array(2), new ArrayBuffer(4), () => 0];
+    const methods = ['create', 'read', 'update', 'remove', 'createAsync', 'readAsync', 'updateAsync', 'removeAsync', 'stats'] as const;
+    let seed = 7;
+    const pick = () => values[(seed = (seed * 1103515245 + 12345) % 2147483648) % values.length];
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const m = methods[i % methods.length];
+      const args = [pick(), pick(), pick(), pick()];
+      try {
+        const r = (store[m] as (...a: unknown[]) => unknown).apply(i % 50 === 0 ? {} : store, args);
+        if (r instanceof Promise) pending.push(r.catch(() => undefined));
+      } catch (e) {
+        expect(e).to.be.instanceOf(Error);
+      }
+    }
+    await Promise.all(pending);
+    expect(store.stats().liveTokens).to.be.a('number');
+  });
+
   it('NativeStore cannot be constructed from JS', function () {
     const Ctor = (store as unknown as { constructor: new (...a: unknown[]) => unknown }).constructor;
     expectTypeError(() => new Ctor(), /open\(\)/);
