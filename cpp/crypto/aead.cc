@@ -6,6 +6,12 @@
 // The IETF construction (RFC 8439) comes from OpenSSL; only HChaCha20 is
 // written here. It is the ChaCha20 block function without the final
 // addition of the input state, returning words 0..3 and 12..15.
+//
+// Cost (dev box, 256-byte payload, thread CPU time): Seal ~1.0 us, Open
+// ~0.85 us, of which HChaCha20 is ~130 ns (latency-bound: one block, so
+// SIMD would not help) and the rest is OpenSSL 3.0's per-message EVP
+// overhead (re-init with the subkey, Poly1305 key setup, OSSL_PARAM
+// lookups), not the 256 bytes themselves.
 
 #include "crypto/aead.h"
 
