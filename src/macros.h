@@ -36,11 +36,6 @@ bool ToLimit(const Napi::Value& value, int64_t max, int64_t* out);
     if (!(cond)) return ::crudjt_node::ThrowTypeError(env, message); \
   } while (0)
 
-// Declares `int64_t var` from info[index], a limit (-1 or 1..max).
-#define CRUDJT_REQUIRE_LIMIT(info, index, var, max, message) \
-  int64_t var = 0;                                           \
-  CRUDJT_REQUIRE((info).Env(), ::crudjt_node::ToLimit((info)[index], (max), &var), message)
-
 // Declares `Napi::Uint8Array var` from info[index] (a Buffer or Uint8Array).
 #define CRUDJT_REQUIRE_BYTES(info, index, var, message)                          \
   CRUDJT_REQUIRE((info).Env(),                                                   \
