@@ -23,6 +23,15 @@ function freePort() {
 }
 
 function findBinary() {
+  // CRUDJT_BENCH_REDIS_SERVER names the binary (or a missing path, to test the skip).
+  if (process.env.CRUDJT_BENCH_REDIS_SERVER) {
+    try {
+      fs.accessSync(process.env.CRUDJT_BENCH_REDIS_SERVER, fs.constants.X_OK);
+      return process.env.CRUDJT_BENCH_REDIS_SERVER;
+    } catch {
+      return null;
+    }
+  }
   for (const dir of (process.env.PATH || '').split(path.delimiter).concat(['/usr/bin', '/usr/local/bin', '/usr/sbin'])) {
     const p = path.join(dir, 'redis-server');
     try {

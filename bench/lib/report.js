@@ -157,7 +157,10 @@ function renderMarkdown(results) {
     } else out.push(`skipped: ${results.disk.error}  `);
     const c = results.churn;
     if (c) {
-      out.push(`churn: ${c.live.toLocaleString('en-US')} live tokens, then ${c.cycles.toLocaleString('en-US')} cycles of create one + delete the oldest: **${mb(c.before.on_disk_bytes)} -> ${mb(c.after.on_disk_bytes)}** on disk (${mb(c.before.apparent_bytes)} -> ${mb(c.after.apparent_bytes)} apparent), ${fmtInt(c.ops_per_sec)} ops/s in-process${c.bad_deletes ? `, ${c.bad_deletes} deletes answered false` : ''}  `);
+      out.push(`churn: ${c.live.toLocaleString('en-US')} live tokens, then ${c.cycles.toLocaleString('en-US')} cycles of create one + delete the oldest: **${mb(c.before.on_disk_bytes)} -> ${mb(c.after.on_disk_bytes)}** on disk after shutdown (${mb(c.before.apparent_bytes)} -> ${mb(c.after.apparent_bytes)} apparent), ${fmtInt(c.ops_per_sec)} ops/s in-process${c.bad_deletes ? `, ${c.bad_deletes} deletes answered false` : ''}  `);
+      const pages = (du) => du.files.filter((f) => /\.pages$/.test(f.name)).reduce((a, f) => a + f.size, 0);
+      out.push(`page file alone: ${mb(pages(c.before))} -> ${mb(pages(c.after))}  `);
+      if (c.trend && c.trend.length) out.push(`while churning (no shutdown; page file + log), by cycles: ${c.trend.map((t) => `${(t.cycles / 1000).toFixed(0)}k ${mb(t.pages_bytes)} + ${mb(t.log_bytes)}`).join(', ')}  `);
     }
     out.push('');
   }
