@@ -7,21 +7,14 @@
 // objects -> maps with the smallest header). Unlike msgpackr it writes
 // integers beyond 32 bits as int64/uint64, not float64, so that the ids
 // other SDKs (Python, Ruby) send and read keep their integer type.
-// Decoding uses msgpackr with fixed options: maps -> plain objects,
-// 64-bit integers -> number when safe, bigint otherwise; decoding untrusted
-// bytes throws only TypeError.
-import { Unpackr } from 'msgpackr';
-
-const unpackr = new Unpackr({
-  useRecords: false,
-  mapsAsObjects: true,
-  // 'auto' (number when safe, else bigint) is supported at runtime by
-  // msgpackr >= 1.10 but missing from its type declarations.
-  int64AsType: 'auto' as 'bigint',
-  moreTypes: false,
-  structuredClone: false,
-  bundleStrings: false,
-});
+// Decoding is our own strict reader too: maps -> plain objects with string
+// keys, 64-bit integers -> number when safe, bigint otherwise, bin ->
+// Buffer (a copy), timestamp extension -> Date; any other extension, the
+// reserved byte 0xc1, a length past the end, nesting deeper than
+// MAX_DECODED_DEPTH or trailing bytes is a TypeError. It reads untrusted
+// bytes from the wire, so every length is checked before it is used, and
+// it has no dependency (msgpackr pulls in an optional native package whose
+// install script npm 11 warns about in every app that installs crudjt).
 
 /** MessagePack nil: the ReadToken answer for "not found". */
 export const NIL = Buffer.from([0xc0]);
@@ -207,21 +200,151 @@ export function packReadResult(payload: Uint8Array, ttl: number | null, silenceR
   return w.result();
 }
 
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer, private readonly what: string) {}
+
+  fail(why: string): never {
+    throw new TypeError(`${this.what} is not valid MessagePack: ${why}`);
+  }
+
+  take(n: number): number {
+    const at = this.pos;
+    if (n > this.buf.length - at) this.fail(`${n} bytes needed at offset ${at}, ${this.buf.length - at} left`);
+    this.pos += n;
+    return at;
+  }
+
+  u8(): number { return this.buf[this.take(1)]; }
+  u16(): number { return this.buf.readUInt16BE(this.take(2)); }
+  u32(): number { return this.buf.readUInt32BE(this.take(4)); }
+
+  int64(signed: boolean): number | bigint {
+    const at = this.take(8);
+    const v = signed ? this.buf.readBigInt64BE(at) : this.buf.readBigUInt64BE(at);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  }
+
+  str(n: number): string {
+    const at = this.take(n);
+    return this.buf.toString('utf8', at, at + n);
+  }
+
+  bin(n: number): Buffer {
+    const at = this.take(n);
+    return Buffer.from(this.buf.subarray(at, at + n));
+  }
+
+  array(n: number, depth: number): unknown[] {
+    // Each element takes at least one byte: refuse counts the input can not hold
+    // before allocating for them.
+    if (n > this.buf.length - this.pos) this.fail(`array of ${n} items in ${this.buf.length - this.pos} bytes`);
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
+    return out;
+  }
+
+  map(n: number, depth: number): Record<string, unknown> {
+    if (n > (this.buf.length - this.pos) / 2) this.fail(`map of ${n} entries in ${this.buf.length - this.pos} bytes`);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.value(depth + 1);
+      if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'bigint') this.fail('a map key is not a string or integer');
+      const v = this.value(depth + 1);
+      const key = String(k);
+      // A key named __proto__ must stay data, never change the object's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+    }
+    return out;
+  }
+
+  ext(n: number): Date {
+    const type = this.buf.readInt8(this.take(1));
+    if (type !== -1) this.fail(`extension type ${type} is not supported`);
+    const at = this.take(n);
+    let ms: number;
+    if (n === 4) {
+      ms = this.buf.readUInt32BE(at) * 1000;
+    } else if (n === 8) {
+      const hi = this.buf.readUInt32BE(at);
+      const lo = this.buf.readUInt32BE(at + 4);
+      const nsec = Math.floor(hi / 4);
+      const sec = (hi % 4) * 0x100000000 + lo;
+      ms = sec * 1000 + Math.floor(nsec / 1e6);
+    } else if (n === 12) {
+      const nsec = this.buf.readUInt32BE(at);
+      const sec = Number(this.buf.readBigInt64BE(at + 4));
+      ms = sec * 1000 + Math.floor(nsec / 1e6);
+    } else {
+      this.fail(`a timestamp of ${n} bytes`);
+    }
+    const d = new Date(ms);
+    if (!Number.isFinite(d.getTime())) this.fail('a timestamp out of range');
+    return d;
+  }
+
+  value(depth: number): unknown {
+    if (depth > MAX_DECODED_DEPTH) {
+      throw new TypeError(`${this.what} is nested more than ${MAX_DECODED_DEPTH} levels deep`);
+    }
+    const b = this.u8();
+    if (b <= 0x7f) return b;
+    if (b >= 0xe0) return b - 0x100;
+    if (b >= 0xa0 && b <= 0xbf) return this.str(b & 0x1f);
+    if (b >= 0x90 && b <= 0x9f) return this.array(b & 0x0f, depth);
+    if (b >= 0x80 && b <= 0x8f) return this.map(b & 0x0f, depth);
+    const buf = this.buf;
+    switch (b) {
+      case 0xc0: return null;
+      case 0xc2: return false;
+      case 0xc3: return true;
+      case 0xc4: return this.bin(this.u8());
+      case 0xc5: return this.bin(this.u16());
+      case 0xc6: return this.bin(this.u32());
+      case 0xc7: return this.ext(this.u8());
+      case 0xc8: return this.ext(this.u16());
+      case 0xc9: return this.ext(this.u32());
+      case 0xca: return buf.readFloatBE(this.take(4));
+      case 0xcb: return buf.readDoubleBE(this.take(8));
+      case 0xcc: return this.u8();
+      case 0xcd: return this.u16();
+      case 0xce: return this.u32();
+      case 0xcf: return this.int64(false);
+      case 0xd0: return buf.readInt8(this.take(1));
+      case 0xd1: return buf.readInt16BE(this.take(2));
+      case 0xd2: return buf.readInt32BE(this.take(4));
+      case 0xd3: return this.int64(true);
+      case 0xd4: return this.ext(1);
+      case 0xd5: return this.ext(2);
+      case 0xd6: return this.ext(4);
+      case 0xd7: return this.ext(8);
+      case 0xd8: return this.ext(16);
+      case 0xd9: return this.str(this.u8());
+      case 0xda: return this.str(this.u16());
+      case 0xdb: return this.str(this.u32());
+      case 0xdc: return this.array(this.u16(), depth);
+      case 0xdd: return this.array(this.u32(), depth);
+      case 0xde: return this.map(this.u16(), depth);
+      case 0xdf: return this.map(this.u32(), depth);
+      default: return this.fail(`byte 0x${b.toString(16)} at offset ${this.pos - 1} is reserved`);
+    }
+  }
+}
+
 /**
  * Unpacks exactly one MessagePack value from `bytes`. Throws TypeError
- * (naming `what`) for malformed input, trailing bytes or values msgpackr
- * cannot represent; never anything else.
+ * (naming `what`) for malformed input, trailing bytes or values this reader
+ * does not produce; never anything else.
  */
 export function unpack(bytes: Uint8Array, what = 'packed_data'): unknown {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
     throw new TypeError(`${what} is not valid MessagePack: empty`);
   }
-  let value: unknown;
-  try {
-    value = unpackr.unpack(bytes);
-  } catch (e) {
-    throw new TypeError(`${what} is not valid MessagePack: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reader = new Reader(buf, what);
+  const value = reader.value(0);
+  if (reader.pos !== buf.length) reader.fail(`${buf.length - reader.pos} trailing bytes`);
   return value;
 }
 
@@ -247,8 +370,8 @@ export function unpackMap(bytes: Uint8Array, what = 'packed_data'): Record<strin
 
 const MAX_DECODED_DEPTH = 64;
 
-// Values the decoder may legitimately produce. msgpackr turns the reserved
-// byte 0xc1 into a marker object; reject that and anything else unexpected.
+// Values the decoder may legitimately produce; a second line of defence
+// behind Reader, which already refuses anything else.
 function checkDecodedValue(v: unknown, depth: number, what: string): void {
   if (depth > MAX_DECODED_DEPTH) {
     throw new TypeError(`${what} is nested more than ${MAX_DECODED_DEPTH} levels deep`);

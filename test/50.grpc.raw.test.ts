@@ -1,13 +1,18 @@
 // A client built from proto/token_service.proto alone, with plain
-// @grpc/grpc-js + @grpc/proto-loader + msgpackr, the way other crudjt SDKs
+// @grpc/grpc-js + @grpc/proto-loader + msgpack-lite (an encoder that is not
+// ours), the way other crudjt SDKs
 // talk to a master: it must interoperate with ours, and nothing it sends
 // may break the master.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
-import { pack, unpack } from 'msgpackr';
 import path from 'node:path';
 import { CRUDJT, startTestMaster } from './00.setup';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const msgpackLite: { encode(v: unknown): Buffer; decode(b: Uint8Array): any } = require('msgpack-lite');
+const pack = (v: unknown): Buffer => msgpackLite.encode(v);
+const unpack = (b: Uint8Array): any => msgpackLite.decode(b);
 
 type Callback = (err: grpc.ServiceError | null, res?: any) => void;
 type RawClient = grpc.Client & Record<'CreateToken' | 'ReadToken' | 'UpdateToken' | 'DeleteToken', (req: object, opts: grpc.CallOptions, cb: Callback) => void>;
