@@ -530,7 +530,7 @@ async function main() {
   const A = makePayloads(opts.ops, seed);
   const B = makePayloads(opts.ops, seed2);
   const all = A.sizes.concat(B.sizes);
-  results.payloads = { count: opts.ops, min_bytes: Math.min(...all), max_bytes: Math.max(...all), mean_bytes: +(all.reduce((s, x) => s + x, 0) / all.length).toFixed(1), encoding: 'MessagePack (plain maps)' };
+  results.payloads = { count: opts.ops, min_bytes: Math.min(...all), max_bytes: Math.max(...all), mean_bytes: +(all.reduce((s, x) => s + x, 0) / all.length).toFixed(1), encoding: 'MessagePack (plain maps)', encoder: require('./lib/payloads').codec };
   const ctx = { payloads: A.payloads, payloads2: B.payloads, seed, seed2, crudjt: null, crudjtError: null, grpcWorker: null, grpcWorkerError: null, redis: null, redisError: null };
 
   const cleanups = [];

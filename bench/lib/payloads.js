@@ -7,24 +7,38 @@
 // The same seed gives the same payloads in every process (the gRPC workers
 // build their own copy instead of receiving it over IPC).
 
-const { Packr } = require('msgpackr');
+// The encoder: crudjt's own (dist/msgpack.js, what crudjt itself runs on
+// every call), so that packing costs the same in every row; msgpackr with
+// plain maps when crudjt is not built. The bench must still run the other
+// peers then.
+const path = require('path');
 
-// The encoding crudjt uses (lib/msgpack.ts): plain maps, no msgpackr records.
-const packr = new Packr({
-  useRecords: false,
-  variableMapSize: true,
-  encodeUndefinedAsNil: true,
-  moreTypes: false,
-  structuredClone: false,
-  bundleStrings: false,
-});
+function loadCodec() {
+  try {
+    const m = require(path.join(__dirname, '..', '..', 'dist', 'msgpack.js'));
+    if (typeof m.pack === 'function' && typeof m.unpack === 'function') {
+      return { name: 'crudjt dist/msgpack.js', pack: (v) => m.pack(v), unpack: (b) => m.unpack(b) };
+    }
+  } catch {
+    // not built: fall through
+  }
+  try {
+    const { Packr } = require('msgpackr');
+    const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false, structuredClone: false, bundleStrings: false });
+    return { name: 'msgpackr (plain maps)', pack: (v) => packr.pack(v), unpack: (b) => packr.unpack(b) };
+  } catch {
+    throw new Error('no MessagePack encoder: build crudjt (npm run build) or install msgpackr');
+  }
+}
+
+const codec = loadCodec();
 
 function pack(value) {
-  return packr.pack(value);
+  return codec.pack(value);
 }
 
 function unpack(bytes) {
-  return packr.unpack(bytes);
+  return codec.unpack(bytes);
 }
 
 /** mulberry32: a tiny seeded PRNG, good enough to vary payloads. */
@@ -114,4 +128,4 @@ function makePayloads(count, seed, minBytes = 40, maxBytes = 256) {
   return { payloads, sizes };
 }
 
-module.exports = { pack, unpack, rng, makePayload, makePayloads, randomText };
+module.exports = { codec: codec.name, pack, unpack, rng, makePayload, makePayloads, randomText };
