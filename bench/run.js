@@ -414,6 +414,26 @@ async function throughput(ctx, opts, results, firstWorker) {
     }
   }
   results.throughput = [...cells.values()];
+  // Baseline: the same transport with a handler that does nothing.
+  try {
+    const { startNoopServer } = require('./lib/grpc_noop');
+    const srv = await startNoopServer();
+    results.grpc_noop = [];
+    for (const inflight of [1, 64]) {
+      const samples = [];
+      for (let rep = 0; rep < opts.tputRuns; rep++) {
+        gc();
+        const r = await workers[0].request({ cmd: 'noop', port: srv.port, n: opts.tputOps, inflight });
+        samples.push(r.ops / r.seconds);
+      }
+      results.grpc_noop.push({ clients: 1, inflight, op: 'ReadToken (no-op)', ops_per_sec: samples });
+      log(`  no-op grpc-js service, 1 client x ${String(inflight).padStart(2)} in flight: ${Math.round(median(samples))} calls/s`);
+    }
+    await srv.stop();
+  } catch (e) {
+    results.grpc_noop_error = e.message;
+    log(`  no-op grpc-js baseline failed: ${e.message}`);
+  }
   for (const w of workers.slice(1)) await w.close();
 }
 

@@ -5,6 +5,8 @@
 //
 //   { cmd: 'connect', host, port }
 //   { cmd: 'crud', n, seed, seed2, ttl }       -> { C, R, U, D } as in peers.js
+//   { cmd: 'noop', port, n, inflight }  -> { seconds, ops }: ReadToken calls
+//        on the plain grpc-js no-op server (grpc_noop.js), the baseline
 //   { cmd: 'tput', op: 'C'|'R'|'D', n, inflight, seed, ttl }
 //        prepares, replies 'ready', then waits for { cmd: 'go' } and replies
 //        { t0, t1, ops, bad } (t0/t1: wall-clock ms, comparable across processes)
@@ -84,6 +86,13 @@ process.on('message', async (msg) => {
       await CRUDJT.read(t);
       await CRUDJT.delete(t);
       result = { pid: process.pid };
+    } else if (msg.cmd === 'noop') {
+      const { noopClient } = require('./grpc_noop');
+      const c = noopClient(msg.port);
+      for (let i = 0; i < 500; i++) await c.call();
+      const res = msg.inflight > 1 ? await timeConcurrent(msg.n, msg.inflight, () => c.call()) : await timeSequential(msg.n, () => c.call());
+      c.close();
+      result = { seconds: res.seconds, ops: msg.n };
     } else if (msg.cmd === 'crud') {
       result = await crud(msg);
     } else if (msg.cmd === 'tput') {

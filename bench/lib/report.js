@@ -175,7 +175,10 @@ function renderMarkdown(results) {
       if (c.bad) rows.get(k).bad = (rows.get(k).bad || 0) + c.bad;
     }
     for (const r of rows.values()) out.push(`| ${r.clients} | ${r.inflight} | ${fmtInt(r.C)} | ${fmtInt(r.R)} | ${fmtInt(r.D)} |${r.bad ? ` ${r.bad} wrong answers` : ''}`);
-    out.push('', 'The master is the bench process (one Node thread); the clients are separate processes on the same 2 cores.', '');
+    if (results.grpc_noop && results.grpc_noop.length) {
+      for (const b of results.grpc_noop) out.push(`| 1 | ${b.inflight} | baseline: a no-op grpc-js service, ReadToken: ${fmtInt(median(b.ops_per_sec))} calls/s | | |`);
+    }
+    out.push('', 'The master is the bench process (one Node thread); the clients are separate processes on the same 2 cores. The baseline rows are plain @grpc/grpc-js with handlers that answer at once: the transport alone, on this machine.', '');
   } else if (results.throughput_error) {
     out.push('### gRPC throughput', '', `skipped: ${results.throughput_error}`, '');
   }
