@@ -110,6 +110,10 @@ class BTree {
   // True when nothing changed since the last checkpoint.
   virtual bool clean() const = 0;
   virtual BTreeStats GetStats() const = 0;
+  // Cheap (no system call): pages dirtied since the last BeginCheckpoint,
+  // and pages the current tree uses (file pages minus meta and free ones).
+  virtual uint64_t dirty_pages() const = 0;
+  virtual uint64_t tree_pages() const = 0;
 
  protected:
   BTree() = default;

@@ -34,6 +34,8 @@ class BTreeImpl : public BTree {
   }
   bool clean() const override { return pager_->clean(); }
   BTreeStats GetStats() const override { return pager_->GetStats(); }
+  uint64_t dirty_pages() const override { return pager_->dirty_pages(); }
+  uint64_t tree_pages() const override { return pager_->tree_pages(); }
 
   // Walks the whole tree checking key order, separator bounds and the record
   // count; reports leaves, bytes used in leaves and the height.

@@ -516,6 +516,62 @@ TEST_CASE("BTree: create/delete churn reuses freed pages and does not grow the f
   CHECK(t->GetStats().records == kRecords);
 }
 
+TEST_CASE("BTree: free pages at the end of the file are given back by the next checkpoints") {
+  std::string path = TempPath("shrink.pages");
+  Model m;
+  {
+    auto t = OpenTree(path);
+    for (int i = 0; i < 20000; ++i) {
+      REQUIRE(t->Put(KeyOf(i), ValueOf(i, 300)).ok());
+      m[KeyStr(KeyOf(i))] = ValueOf(i, 300);
+    }
+    REQUIRE(Checkpoint(t.get()).ok());
+    const uint64_t full = FileSize(path);
+    for (int i = 0; i < 19000; ++i) {
+      REQUIRE(t->Delete(KeyOf(i), nullptr).ok());
+      m.erase(KeyStr(KeyOf(i)));
+    }
+    // Pages freed by the deletes become reusable when the first checkpoint
+    // commits; the next ones move the live pages down and cut the tail.
+    for (int c = 0; c < 4; ++c) {
+      for (const auto& kv : m) REQUIRE(t->Put(FromStr(kv.first), kv.second + "x").ok());
+      for (auto& kv : m) kv.second += "x";
+      REQUIRE(Checkpoint(t.get()).ok());
+    }
+    const uint64_t after = FileSize(path);
+    MESSAGE("20k records: " << full << " bytes; 1k records: " << after << " bytes");
+    CHECK(after * 4 < full);
+    CHECK(after == t->GetStats().pages_total * kPageSize);
+    ExpectEqual(t.get(), m);
+  }
+  auto t = OpenTree(path);
+  ExpectEqual(t.get(), m);
+}
+
+TEST_CASE("BTree: eviction of clean pages is not held up by many dirty pages") {
+  std::string path = TempPath("evict.pages");
+  const size_t kCache = 1 << 20;  // 256 pages
+  auto t = OpenTree(path, kCache);
+  for (int i = 0; i < 20000; ++i) REQUIRE(t->Put(KeyOf(i), ValueOf(i, 100)).ok());
+  REQUIRE(Checkpoint(t.get()).ok());
+  // Dirty pages past the budget (they cannot be evicted), then reads of
+  // clean ones: the cache holds the dirty pages plus a handful of clean
+  // ones, never all the pages read.
+  for (int i = 0; i < 2000; ++i) REQUIRE(t->Put(KeyOf(i), ValueOf(i + 1, 100)).ok());
+  const uint64_t dirty = t->GetStats().dirty_pages;
+  REQUIRE(dirty * kPageSize > kCache);
+  std::string v;
+  for (int i = 2000; i < 20000; ++i) REQUIRE(t->Get(KeyOf(i), &v).ok());
+  BTreeStats st = t->GetStats();
+  CHECK(st.cache_bytes <= (dirty + 16) * kPageSize);
+  REQUIRE(Checkpoint(t.get()).ok());
+  for (int i = 0; i < 20000; ++i) {
+    REQUIRE(t->Get(KeyOf(i), &v).ok());
+    CHECK(v == ValueOf(i < 2000 ? i + 1 : i, 100));
+  }
+  CHECK(t->GetStats().cache_bytes <= kCache + 16 * kPageSize);
+}
+
 TEST_CASE("BTree: 1M records with a 16 MB cache keep the cache bounded") {
   std::string path = TempPath("million.pages");
   const size_t kCache = 16 << 20;

@@ -315,6 +315,23 @@ Status Pager::Load(uint32_t pgno, Page** out) {
   return Status::OK();
 }
 
+void Pager::Link(Page* p) {
+  if (p->state == Page::kFrozen) return;  // the snapshot holds frozen pages
+  std::vector<Page*>& list = p->state == Page::kClean ? clock_ : dirty_list_;
+  p->list_index = static_cast<uint32_t>(list.size());
+  list.push_back(p);
+}
+
+void Pager::Unlink(Page* p) {
+  if (p->state == Page::kFrozen) return;
+  std::vector<Page*>& list = p->state == Page::kClean ? clock_ : dirty_list_;
+  assert(p->list_index < list.size() && list[p->list_index] == p);
+  Page* last = list.back();
+  list[p->list_index] = last;
+  last->list_index = p->list_index;
+  list.pop_back();
+}
+
 void Pager::Insert(Page* p) {
   if (p->pgno >= table_.size()) {
     size_t n = std::max<size_t>(p->pgno + 1, table_.size() * 2);
@@ -324,18 +341,14 @@ void Pager::Insert(Page* p) {
   assert(table_[p->pgno].page == nullptr);
   table_[p->pgno] = Slot{p, p->data};
   refs_[p->pgno] = 1;
-  p->clock_index = static_cast<uint32_t>(clock_.size());
-  clock_.push_back(p);
+  Link(p);
   ++resident_;
 }
 
 void Pager::Remove(Page* p) {
   assert(table_[p->pgno].page == p);
   table_[p->pgno] = Slot{nullptr, nullptr};
-  Page* last = clock_.back();
-  clock_[p->clock_index] = last;
-  last->clock_index = p->clock_index;
-  clock_.pop_back();
+  Unlink(p);
 }
 
 void Pager::DeletePage(Page* p) {
@@ -373,13 +386,13 @@ Page* Pager::MakeWritable(Page* p) {
   pending_.push_back(old);
   if (p->state == Page::kClean) {
     // Renumber the buffer: nobody else holds it.
-    Remove(p);
+    Remove(p);  // from the clock (state still clean)
     p->pgno = TakeFreeNumber();
     SetPageNumber(p->data, p->pgno);
     p->state = Page::kDirty;
     ++dirty_;
     --resident_;  // Insert counts it again
-    Insert(p);
+    Insert(p);    // onto the dirty list
     return p;
   }
   // Frozen: the checkpoint thread may be reading the buffer; copy it.
@@ -413,19 +426,19 @@ void Pager::Free(Page* p) {
 }
 
 void Pager::Evict() {
+  // clock_ holds only clean pages, so every step either clears a reference
+  // bit (set again only by a later access) or evicts: the victim search is
+  // O(1) amortised, whatever the number of dirty or frozen pages.
   const size_t budget = cache_bytes_ / kPageSize;
-  size_t scanned = 0;
-  const size_t limit = 2 * clock_.size() + 1;
-  while (resident_ > budget && !clock_.empty() && scanned++ < limit) {
+  while (resident_ > budget && !clock_.empty()) {
     if (clock_hand_ >= clock_.size()) clock_hand_ = 0;
     Page* p = clock_[clock_hand_];
-    if (p->state != Page::kClean) {
-      ++clock_hand_;
-    } else if (refs_[p->pgno]) {
+    assert(p->state == Page::kClean);
+    if (refs_[p->pgno]) {
       refs_[p->pgno] = 0;
       ++clock_hand_;
     } else {
-      Remove(p);  // moves the last page to clock_hand_
+      Remove(p);  // moves the last clean page to clock_hand_
       DeletePage(p);
     }
   }
@@ -488,6 +501,22 @@ Status Pager::BeginCheckpoint(std::string_view user_meta,
   }
   std::unique_ptr<CheckpointSnapshot> snap(new CheckpointSnapshot);
 
+  // Hand out low numbers first (pop_back) and give trailing free pages
+  // back: they are free in the committed tree and in this snapshot, so the
+  // new page count can leave them out and the file shrinks once this
+  // checkpoint commits (WriteCheckpoint truncates; Open cuts pages past
+  // the page count anyway). Pages pending_ holds are still referenced by
+  // the committed tree and stay.
+  std::sort(reusable_.rbegin(), reusable_.rend());
+  size_t trailing = 0;  // sorted descending: the highest numbers are in front
+  while (trailing < reusable_.size() && reusable_[trailing] == next_pgno_ - 1 - trailing) {
+    ++trailing;
+  }
+  if (trailing > 0) {
+    reusable_.erase(reusable_.begin(), reusable_.begin() + static_cast<ptrdiff_t>(trailing));
+    next_pgno_ -= static_cast<uint32_t>(trailing);
+  }
+
   // The committed free list is superseded by the one written now.
   pending_.insert(pending_.end(), committed_freelist_pages_.begin(),
                   committed_freelist_pages_.end());
@@ -521,12 +550,15 @@ Status Pager::BeginCheckpoint(std::string_view user_meta,
   assert(pos == all.size());
 
   // Freeze the dirty pages.
-  for (Page* p : clock_) {
-    if (p->state != Page::kDirty) continue;
+  assert(dirty_list_.size() == dirty_);
+  snap->frozen_.reserve(dirty_list_.size());
+  snap->items_.reserve(snap->items_.size() + dirty_list_.size());
+  for (Page* p : dirty_list_) {
     p->state = Page::kFrozen;
     snap->frozen_.push_back(p);
     snap->items_.push_back({p->pgno, p->data});
   }
+  dirty_list_.clear();
   dirty_ = 0;
   std::sort(snap->items_.begin(), snap->items_.end(),
             [](const CheckpointSnapshot::Item& a, const CheckpointSnapshot::Item& b) {
@@ -596,7 +628,13 @@ Status Pager::WriteCheckpoint(CheckpointSnapshot* snap) {
   s = WriteAll(snap->meta_, kPageSize, meta_off, "write meta page");
   if (!s.ok()) return s;
   if (hooks_.skip_meta_sync.load()) return Status::IOError("TEST: checkpoint stopped before meta fdatasync");
-  return Sync("fdatasync meta page");
+  s = Sync("fdatasync meta page");
+  if (!s.ok()) return s;
+  // Committed: pages past the page count (trailing free pages given back
+  // by BeginCheckpoint) are referenced by no valid meta any more. A failed
+  // or lost truncate is harmless: Open() cuts them.
+  if (static_cast<uint64_t>(st.st_size) > want) (void)::ftruncate(fd_, static_cast<off_t>(want));
+  return Status::OK();
 }
 
 void Pager::FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Status& written) {
@@ -606,6 +644,9 @@ void Pager::FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Sta
     committed_generation_ = snap->generation_;
     std::memcpy(user_meta_, snap->meta_ + page::kMetaUserOffset, kUserMetaBytes);
     reusable_.insert(reusable_.end(), inflight_pending_.begin(), inflight_pending_.end());
+    // Low numbers first (pop_back), so that the end of the file empties
+    // and the next BeginCheckpoint can give it back.
+    std::sort(reusable_.rbegin(), reusable_.rend());
     committed_freelist_pages_ = snap->freelist_pages_;
   } else {
     // Generation G - 1 is still the committed one.
@@ -619,8 +660,10 @@ void Pager::FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Sta
       DeletePage(p);
     } else if (written.ok()) {
       p->state = Page::kClean;
+      Link(p);  // onto the clock
     } else {
       p->state = Page::kDirty;
+      Link(p);  // back onto the dirty list
       ++dirty_;
     }
   }

@@ -48,7 +48,7 @@ struct Page {
   uint32_t pgno = 0;
   State state = kClean;
   bool orphan = false;  // frozen and replaced: only the snapshot holds it
-  uint32_t clock_index = 0;
+  uint32_t list_index = 0;  // position in Pager::clock_ (clean) or dirty_list_
 };
 
 // Page buffers and Page records for one pager, carved from 2 MiB chunks
@@ -154,6 +154,11 @@ class Pager {
   bool clean() const { return dirty_ == 0 && !changed_; }
   void mark_changed() { changed_ = true; }
   BTreeStats GetStats() const;
+  uint64_t dirty_pages() const { return dirty_; }
+  uint64_t tree_pages() const {
+    return next_pgno_ - page::kMetaPages - reusable_.size() - pending_.size() -
+           inflight_pending_.size() - committed_freelist_pages_.size();
+  }
 
   Status BeginCheckpoint(std::string_view user_meta, std::unique_ptr<CheckpointSnapshot>* snap);
   Status WriteCheckpoint(CheckpointSnapshot* snap);
@@ -182,8 +187,12 @@ class Pager {
   Status Corrupt(uint32_t pgno, const char* what) const;
   uint32_t TakeFreeNumber();
   Page* NewPage(uint32_t pgno);
+  // Table entry + the list of its state (clean: clock_, dirty: dirty_list_,
+  // frozen: none, the snapshot holds it).
   void Insert(Page* p);
   void Remove(Page* p);
+  void Link(Page* p);
+  void Unlink(Page* p);
   void DeletePage(Page* p);
   void Evict();
   void EncodeMeta(uint8_t* buf, uint64_t gen, uint32_t root, uint32_t page_count,
@@ -218,7 +227,8 @@ class Pager {
   };
   std::vector<Slot> table_;     // by page number
   std::vector<uint8_t> refs_;   // CLOCK reference bits, by page number
-  std::vector<Page*> clock_;  // every resident page
+  std::vector<Page*> clock_;       // resident clean pages (the only evictable ones)
+  std::vector<Page*> dirty_list_;  // dirty pages; frozen ones are in inflight_
   size_t clock_hand_ = 0;
   size_t resident_ = 0;  // pages in table_ plus orphans
   size_t dirty_ = 0;

@@ -70,6 +70,7 @@ Status StoreImpl::DoCheckpoint(bool force) {
     log_ = std::move(fresh);
     s = tree_->BeginCheckpoint(EncodeMeta(new_seq), &snap);
     if (!s.ok()) return s;  // the rotation alone is harmless
+    checkpoint_inflight_ = true;
   }
 
   s = tree_->WriteCheckpoint(snap.get());
@@ -78,6 +79,8 @@ Status StoreImpl::DoCheckpoint(bool force) {
   {
     std::lock_guard<std::mutex> l(mu_);
     tree_->FinishCheckpoint(std::move(snap), s);
+    checkpoint_inflight_ = false;
+    room_cv_.notify_all();
     if (!s.ok()) return s;
     for (uint64_t seq : old_segments_) {
       if (seq < new_seq) obsolete.push_back(seq);
@@ -117,13 +120,8 @@ void StoreImpl::FlushThreadMain() {
     cv_.wait_for(l, interval, [this] { return closed_ || checkpoint_wanted_; });
     if (closed_) break;
     std::shared_ptr<wal::LogWriter> log = log_;
-    bool due = checkpoint_wanted_ ||
-               log->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
+    bool due = checkpoint_wanted_ || CheckpointDueLocked();
     checkpoint_wanted_ = false;
-    if (!due) {
-      BTreeStats t = tree_->GetStats();
-      due = t.dirty_pages * kPageSize > options_.page_cache_bytes / 2;
-    }
     const bool failed = !bg_error_.ok();
     l.unlock();
     bool backoff = false;
@@ -211,6 +209,7 @@ Status StoreImpl::Close() {
     closed_ = true;
   }
   cv_.notify_all();
+  room_cv_.notify_all();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
 

@@ -296,17 +296,33 @@ Status StoreImpl::LogAndPut(const TreeKey& key, std::string_view value) {
   return s;
 }
 
+bool StoreImpl::CheckpointDueLocked() const {
+  if (log_->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize) return true;
+  const uint64_t dirty = tree_->dirty_pages();
+  if (dirty * kPageSize > options_.page_cache_bytes / 2) return true;
+  // Space bound: the page file holds the committed tree, the snapshot in
+  // flight and the pages rewritten since (copy-on-write: a freed page is
+  // reusable only once the next checkpoint commits), so checkpoints follow
+  // the dirty pages, and WaitForCheckpointRoom caps them.
+  return dirty >= kMinDirtyPagesForCheckpoint &&
+         dirty * kDirtyTreeFraction >= tree_->tree_pages();
+}
+
+void StoreImpl::WaitForCheckpointRoom(std::unique_lock<std::mutex>* l) {
+  while (checkpoint_inflight_ && !closed_ && tree_) {
+    const uint64_t dirty = tree_->dirty_pages();
+    if (dirty < kStallFactor * kMinDirtyPagesForCheckpoint ||
+        dirty * kDirtyTreeFraction < kStallFactor * tree_->tree_pages()) {
+      return;
+    }
+    room_cv_.wait(*l);
+  }
+}
+
 void StoreImpl::MaybeRequestCheckpoint() {
-  if (checkpoint_wanted_) return;
-  bool due = log_->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize;
-  if (!due && ++writes_since_dirty_check_ >= 256) {
-    writes_since_dirty_check_ = 0;
-    due = tree_->GetStats().dirty_pages * kPageSize > options_.page_cache_bytes / 2;
-  }
-  if (due) {
-    checkpoint_wanted_ = true;
-    cv_.notify_all();
-  }
+  if (checkpoint_wanted_ || !CheckpointDueLocked()) return;
+  checkpoint_wanted_ = true;
+  cv_.notify_all();
 }
 
 Status StoreImpl::LogAndDelete(const TreeKey& key) {
@@ -373,7 +389,8 @@ Status StoreImpl::Create(std::string_view payload, int64_t ttl_ms, int64_t max_r
   s = Seal(key, payload, ttl_ms, max_reads, raw + kTokenBytes, &record);
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
+    WaitForCheckpointRoom(&l);
     s = WritableLocked();
     if (!s.ok()) return s;
     s = LogAndPut(key, record);
@@ -440,7 +457,8 @@ Status StoreImpl::Update(std::string_view token, std::string_view payload, int64
   s = Seal(key, payload, ttl_ms, max_reads, nullptr, &record);
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
+    WaitForCheckpointRoom(&l);
     s = WritableLocked();
     if (!s.ok()) return s;
     std::string old;
@@ -463,7 +481,8 @@ Status StoreImpl::Remove(std::string_view token, bool* removed) {
   TreeKey key;
   const bool valid = ParseToken(token, &key);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
+    if (valid) WaitForCheckpointRoom(&l);
     Status s = WritableLocked();
     if (s.IsClosed() || !valid) return s.IsClosed() ? s : Status::OK();
     if (!s.ok()) return s;

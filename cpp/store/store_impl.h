@@ -62,6 +62,16 @@ namespace crudjt {
 constexpr uint32_t kStoreFormatVersion = 1;
 constexpr size_t kStoreMetaBytes = 40;
 
+// Checkpoint cadence for the space bound (CheckpointDueLocked): due once
+// this many pages are dirty and they are 1/kDirtyTreeFraction of the tree's
+// pages; writers wait (WaitForCheckpointRoom) while a checkpoint is in
+// flight and the dirty pages reach kStallFactor times that. Measured: 200k
+// create+delete cycles over 40k live tokens leave the page file 1.2x its
+// size at 40k (1.3-1.7x without the wait, on a disk with ~3.5 ms fsyncs).
+constexpr uint64_t kMinDirtyPagesForCheckpoint = 512;
+constexpr uint64_t kDirtyTreeFraction = 8;
+constexpr uint64_t kStallFactor = 4;
+
 // Name of the page file inside the store directory.
 constexpr char kPageFileName[] = "crudjt.pages";
 
@@ -114,9 +124,19 @@ class StoreImpl : public Store {
   // longer be trusted.
   Status LogAndPut(const TreeKey& key, std::string_view value);
   Status LogAndDelete(const TreeKey& key);
+  // Under mu_: the log passed checkpoint_log_bytes, the dirty pages passed
+  // half the page cache, or they passed 1/kDirtyTreeFraction of the tree
+  // (and kMinDirtyPagesForCheckpoint).
+  bool CheckpointDueLocked() const;
   // Under mu_, after a logged change: wakes the flush thread when a
   // checkpoint is due, so a burst of writes cannot outrun the interval.
   void MaybeRequestCheckpoint();
+  // Under mu_ (*l holds it), before a Create/Update/Remove: while a
+  // checkpoint is in flight and the dirty pages reach kStallFactor times the
+  // checkpoint threshold, waits for it to finish (backpressure: the page file would
+  // otherwise grow with every page the writers touch faster than the disk
+  // takes checkpoints).
+  void WaitForCheckpointRoom(std::unique_lock<std::mutex>* l);
   Status WritableLocked() const;  // Closed / bg_error_ / ok
   // After a write was applied: fdatasync when Durability::kSync.
   Status SyncIfRequired();
@@ -156,7 +176,8 @@ class StoreImpl : public Store {
   Status bg_error_;                      // guarded by mu_: sticky
   bool closed_ = false;                  // guarded by mu_
   bool checkpoint_wanted_ = false;       // guarded by mu_
-  uint32_t writes_since_dirty_check_ = 0;  // guarded by mu_
+  bool checkpoint_inflight_ = false;     // guarded by mu_: Begin..FinishCheckpoint
+  std::condition_variable room_cv_;      // checkpoint_inflight_ turned false, or Close
   bool opened_ = false;                  // guarded by mu_: Init succeeded
 
   std::thread flush_thread_;
