@@ -1,0 +1,287 @@
+// Hostile input through the public API, with fast-check: create, read,
+// update and delete get arbitrary arguments (test/helpers/fault-hostile.ts:
+// wrong types, 2**62, NaN, -0, bigints, deep and cyclic objects, giant
+// strings and Buffers, Symbols, functions, getters and proxy traps that
+// throw, objects with __proto__ keys, values that change between validation
+// and encoding). Every call returns a Promise (no synchronous throw) that
+// settles within 10 s, and either resolves as SPEC.md says (a 22-character
+// token that reads back, a boolean, null or { metadata?, data }) or rejects
+// with TypeError, RangeError or InternalError. InvalidState is wrong here
+// (the role is started), and so is Unavailable (the master must keep
+// answering). Runs in the master role (in this process) and in the client
+// role (this process calls a master child over gRPC).
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { CRUDJT, freshStorePath, startTestMaster } from './00.setup';
+import { RoleChild } from './helpers/child';
+import { hostileData, hostileLimit, hostileToken, isValidLimit, Lazy, materialize, SPECIAL_COUNT, validData } from './helpers/fault-hostile';
+import { pack, unpack } from '../lib/msgpack';
+import { MAX_READS, MAX_TTL_SECONDS } from '../lib/validation';
+
+const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/;
+const { InvalidState, InternalError, Unavailable } = CRUDJT.Errors;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Calls fn; fails on a synchronous throw, a non-promise or a hang. */
+async function settle(what: string, fn: () => unknown): Promise<Outcome> {
+  let p: unknown;
+  try {
+    p = fn();
+  } catch (e) {
+    throw new Error(`${what} threw synchronously: ${String(e)}`);
+  }
+  if (!(p instanceof Promise)) throw new Error(`${what} returned ${typeof p}, not a Promise`);
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<'hang'>((resolve) => {
+    timer = setTimeout(() => resolve('hang'), 10_000);
+  });
+  const r = await Promise.race([
+    p.then(
+      (value): Outcome => ({ ok: true, value }),
+      (error): Outcome => ({ ok: false, error }),
+    ),
+    hang,
+  ]);
+  clearTimeout(timer);
+  if (r === 'hang') throw new Error(`${what} did not settle within 10 s`);
+  return r;
+}
+
+function expectTypedRejection(what: string, error: unknown): void {
+  const typed =
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    (error instanceof InternalError && !(error instanceof Unavailable));
+  if (!typed) {
+    const e = error as { name?: string; message?: string } | null;
+    throw new Error(`${what} rejected with ${e?.name ?? typeof error}: ${e?.message ?? String(error)}`);
+  }
+  expect(error).not.to.be.instanceOf(InvalidState);
+}
+
+function expectReadResult(what: string, r: unknown): void {
+  if (r === null) return;
+  expect(r, what).to.be.an('object');
+  const o = r as { metadata?: Record<string, unknown>; data?: unknown };
+  expect(Object.keys(o).every((k) => k === 'metadata' || k === 'data'), `${what}: keys`).to.equal(true);
+  expect(o.data, `${what}: data`).to.be.an('object');
+  if (o.metadata !== undefined) {
+    for (const [k, v] of Object.entries(o.metadata)) {
+      expect(['ttl', 'silence_read'], `${what}: metadata key`).to.include(k);
+      expect(Number.isSafeInteger(v) && (v as number) >= 0, `${what}: metadata ${k}=${String(v)}`).to.equal(true);
+    }
+  }
+}
+
+/** pack(data) when packing it is stable (no getters that change), else undefined. */
+function stablePacked(data: unknown): Buffer | undefined {
+  try {
+    const a = pack(data);
+    const b = pack(data);
+    return a.equals(b) ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Counters {
+  calls: number;
+  resolved: number;
+  rejected: number;
+}
+
+function hostileSuite(role: 'master' | 'client', runs: number, counters: Counters): void {
+  const live: string[] = [];
+
+  before(async () => {
+    for (let i = 0; i < 5; i++) live.push(await CRUDJT.create({ seed: i }, 3600, 1000));
+  });
+
+  const settleCounted = async (what: string, fn: () => unknown): Promise<Outcome> => {
+    counters.calls++;
+    const r = await settle(what, fn);
+    if (r.ok) counters.resolved++;
+    else counters.rejected++;
+    return r;
+  };
+
+  it(`create(data, ttl, silenceRead): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(hostileData.map((d) => ({ d, valid: false })), validData.map((d) => ({ d, valid: true }))), hostileLimit, hostileLimit, async (gen, ttlGen, readsGen) => {
+        const data = materialize(gen.d);
+        const ttl = materialize(ttlGen);
+        const reads = materialize(readsGen);
+        // Only generated plain data is packed here: pack() alone trusts its caller
+        // (a sparse array of 2**32-1 items would take forever).
+        const packedBefore = gen.valid ? stablePacked(data) : undefined;
+        const r = await settleCounted('create', () => CRUDJT.create(data as never, ttl as never, reads as never));
+        if (!r.ok) {
+          expectTypedRejection('create', r.error);
+          // Valid arguments may only fail for size.
+          if (gen.valid && isValidLimit(ttl, MAX_TTL_SECONDS) && isValidLimit(reads, MAX_READS) &&
+              (r.error as Error).message !== 'Hash can not be bigger than 256 bytesize') {
+            throw new Error(`valid create rejected: ${(r.error as Error).message}`);
+          }
+          return;
+        }
+        expect(r.value).to.match(TOKEN_RE);
+        expect(isValidLimit(ttl, MAX_TTL_SECONDS), `create accepted ttl ${String(ttl)}`).to.equal(true);
+        expect(isValidLimit(reads, MAX_READS), `create accepted silenceRead ${String(reads)}`).to.equal(true);
+        const back = await settleCounted('read after create', () => CRUDJT.read(r.value as string));
+        expect(back.ok, 'read after create resolves').to.equal(true);
+        const got = (back as { value: { data: unknown; metadata?: { silence_read?: number } } | null }).value;
+        expect(got, 'a created token reads back').to.not.equal(null);
+        expectReadResult('read after create', got);
+        if (packedBefore !== undefined) {
+          expect(got!.data, 'data round-trips as MessagePack').to.deep.equal(unpack(packedBefore));
+        }
+        if (typeof reads === 'number') expect(got!.metadata?.silence_read).to.equal(reads - 1);
+        live.push(r.value as string);
+        if (live.length > 50) live.splice(5, 1);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`read(token): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileToken(live), async (tokenGen) => {
+        const token = materialize(tokenGen);
+        const r = await settleCounted('read', () => CRUDJT.read(token as never));
+        if (!r.ok) {
+          expectTypedRejection('read', r.error);
+          if (typeof token === 'string' && token.length > 0 && token.length <= 1024) {
+            throw new Error(`read of a string token rejected: ${(r.error as Error).message}`);
+          }
+          return;
+        }
+        expect(typeof token === 'string' && token.length > 0, 'read resolved only for a non-empty string').to.equal(true);
+        expectReadResult('read', r.value);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`update(token, data, ttl, silenceRead): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileToken(live), fc.oneof(hostileData, validData), hostileLimit, hostileLimit, async (...gen) => {
+        const [token, data, ttl, reads] = gen.map(materialize);
+        const r = await settleCounted('update', () => CRUDJT.update(token as never, data as never, ttl as never, reads as never));
+        if (!r.ok) {
+          expectTypedRejection('update', r.error);
+          return;
+        }
+        expect(r.value).to.be.a('boolean');
+        expect(typeof token === 'string' && token.length > 0).to.equal(true);
+        expect(isValidLimit(ttl, MAX_TTL_SECONDS) && isValidLimit(reads, MAX_READS), 'update accepted its limits').to.equal(true);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`delete(token): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileToken(live), async (tokenGen) => {
+        const token = materialize(tokenGen);
+        const r = await settleCounted('delete', () => CRUDJT.delete(token as never));
+        if (!r.ok) {
+          expectTypedRejection('delete', r.error);
+          return;
+        }
+        expect(r.value).to.be.a('boolean');
+        if (r.value === true) {
+          const i = live.indexOf(token as string);
+          if (i >= 0) live.splice(i, 1);
+          live.push(await CRUDJT.create({ refill: 1 }, 3600, 1000));
+        }
+      }),
+      { numRuns: Math.floor(runs / 2) },
+    );
+  });
+
+  it(`every hand-made hostile value in every argument position (${SPECIAL_COUNT} values x 11 positions)`, async () => {
+    const fresh = (i: number): unknown => new Lazy(i).make();
+    const failures: string[] = [];
+    for (let i = 0; i < SPECIAL_COUNT; i++) {
+      const calls: Array<[string, () => unknown]> = [
+        ['create(v)', () => CRUDJT.create(fresh(i) as never)],
+        ['create({a: v})', () => CRUDJT.create({ a: fresh(i) } as never)],
+        ['create({...v})', () => CRUDJT.create({ ok: 1, nested: { deeper: [fresh(i)] } } as never)],
+        ['create(d, v)', () => CRUDJT.create({ a: 1 }, fresh(i) as never)],
+        ['create(d, null, v)', () => CRUDJT.create({ a: 1 }, null, fresh(i) as never)],
+        ['read(v)', () => CRUDJT.read(fresh(i) as never)],
+        ['update(v, d)', () => CRUDJT.update(fresh(i) as never, { a: 1 })],
+        ['update(t, v)', () => CRUDJT.update(live[0], fresh(i) as never)],
+        ['update(t, d, v)', () => CRUDJT.update(live[0], { a: 1 }, fresh(i) as never)],
+        ['update(t, d, null, v)', () => CRUDJT.update(live[0], { a: 1 }, null, fresh(i) as never)],
+        ['delete(v)', () => CRUDJT.delete(fresh(i) as never)],
+      ];
+      for (const [what, fn] of calls) {
+        const label = `${what} with ${String(new Lazy(i)[fc.toStringMethod]())}`;
+        try {
+          const r = await settleCounted(label, fn);
+          if (!r.ok) expectTypedRejection(label, r.error);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('calls with too many, too few and odd arguments, and foreign `this`', async () => {
+    const fns = [CRUDJT.create, CRUDJT.read, CRUDJT.update, CRUDJT.delete] as Array<(...a: unknown[]) => Promise<unknown>>;
+    const argLists: unknown[][] = [[], [undefined], [live[0], { a: 1 }, 1, 1, 'extra', {}], [{ a: 1 }, 1, 1, 1, 1, 1]];
+    for (const fn of fns) {
+      for (const args of argLists) {
+        for (const self of [undefined, null, {}, CRUDJT]) {
+          const r = await settleCounted(`${fn.name}.apply`, () => fn.apply(self, args));
+          if (!r.ok) expectTypedRejection(fn.name, r.error);
+        }
+      }
+    }
+  });
+
+  it(`the ${role} still serves afterwards`, async () => {
+    const t = await CRUDJT.create({ still: 'alive' }, 60, 2);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 60, silence_read: 1 }, data: { still: 'alive' } });
+    expect(await CRUDJT.update(t, { still: 'here' })).to.equal(true);
+    expect(await CRUDJT.delete(t)).to.equal(true);
+  });
+}
+
+describe('hostile arguments to the public API (fast-check)', function () {
+  this.timeout(120_000);
+  const counters: Counters = { calls: 0, resolved: 0, rejected: 0 };
+
+  after(() => {
+    console.log(`      hostile API: ${counters.calls} calls (${counters.resolved} resolved, ${counters.rejected} rejected with a typed error)`);
+  });
+
+  describe('master role (in this process)', () => {
+    before(async () => {
+      await startTestMaster();
+    });
+    after(async () => {
+      await CRUDJT.Config.shutdownServer();
+    });
+    hostileSuite('master', 1000, counters);
+  });
+
+  describe('client role (master in a child process)', () => {
+    let master: RoleChild;
+    before(async function () {
+      this.timeout(30_000);
+      master = await RoleChild.master({ store_jt_path: freshStorePath() });
+      CRUDJT.Config.connectToMaster({ grpc_port: master.port, deadline_ms: 5000 });
+    });
+    after(async () => {
+      await CRUDJT.Config.shutdownServer();
+      const alive = master.proc.exitCode === null && master.proc.signalCode === null;
+      await master.stop();
+      expect(alive, `the master child died: ${master.stderr}`).to.equal(true);
+    });
+    hostileSuite('client', 500, counters);
+  });
+});
