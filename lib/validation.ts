@@ -33,10 +33,11 @@ function describe(v: unknown): string {
  * encoding is at most 256 bytes. Returns the encoding.
  */
 export function validateData(data: unknown): Buffer {
-  if (!isPlainObject(data)) throw new TypeError(DATA_NOT_HASH);
-  if (Object.keys(data).length === 0) throw new TypeError(DATA_EMPTY);
   let packed: Buffer;
   try {
+    // Inside the try: a Proxy's getPrototypeOf/ownKeys traps may throw too.
+    if (!isPlainObject(data)) throw new TypeError(DATA_NOT_HASH);
+    if (Object.keys(data).length === 0) throw new TypeError(DATA_EMPTY);
     walkData(data);
     packed = pack(data);
   } catch (e) {
