@@ -218,6 +218,34 @@ function diskUsage(dir) {
   return { on_disk_bytes: blocks, apparent_bytes: apparent, du, files };
 }
 
+/**
+ * Which crudjt was measured: the addon this process loaded (path, size,
+ * mtime, sha256), when dist/ was built, and whether the working tree had
+ * uncommitted changes under lib/ src/ cpp/ proto/ (the tree moves while
+ * engineers work; a result is only comparable with the same build).
+ */
+function buildFingerprint() {
+  const out = { addon: null, dist_index_mtime: null, uncommitted: null };
+  try {
+    const libs = (process.report.getReport().sharedObjects || []).filter((f) => f.endsWith('.node') && f.includes('crudjt'));
+    if (libs.length) {
+      const f = libs[0];
+      const st = fs.statSync(f);
+      out.addon = { path: path.relative(ROOT, f), bytes: st.size, mtime: st.mtime.toISOString(), sha256: crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex').slice(0, 16) };
+    }
+  } catch {
+    // informational
+  }
+  try {
+    out.dist_index_mtime = fs.statSync(path.join(ROOT, 'dist', 'index.js')).mtime.toISOString();
+  } catch {
+    // informational
+  }
+  const st = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'lib', 'src', 'cpp', 'proto'], { encoding: 'utf8' });
+  if (st.status === 0) out.uncommitted = st.stdout.split('\n').filter(Boolean).map((l) => l.trim());
+  return out;
+}
+
 // ------------------------------------------------------------ gRPC workers
 
 class Worker {
@@ -367,13 +395,7 @@ async function coldReads(ctx, n) {
 }
 
 async function throughput(ctx, opts, results, firstWorker) {
-  const workers = [firstWorker];
-  try {
-    for (let k = 1; k < 4; k++) workers.push(await startWorker(ctx.grpcPort));
-  } catch (e) {
-    results.throughput_error = `could not start 4 client processes: ${e.message}`;
-    log(`  throughput: ${results.throughput_error}`);
-  }
+  const workers = [firstWorker].concat(ctx.extraWorkers || []);
   const grid = [];
   for (const clients of [1, 2, 4]) for (const inflight of [1, 64]) if (clients <= workers.length) grid.push({ clients, inflight });
   const cells = new Map();
@@ -414,6 +436,7 @@ async function throughput(ctx, opts, results, firstWorker) {
     }
   }
   results.throughput = [...cells.values()];
+  if (workers.length < 4) results.throughput_error = `only ${workers.length} client process(es) started`;
   // Baseline: the same transport with a handler that does nothing.
   try {
     const { startNoopServer } = require('./lib/grpc_noop');
@@ -434,7 +457,6 @@ async function throughput(ctx, opts, results, firstWorker) {
     results.grpc_noop_error = e.message;
     log(`  no-op grpc-js baseline failed: ${e.message}`);
   }
-  for (const w of workers.slice(1)) await w.close();
 }
 
 async function diskFootprint(C, opts, results) {
@@ -570,6 +592,7 @@ async function main() {
         ctx.crudjt = loaded.module;
         const info = await startMaster(ctx.crudjt, storeDir);
         ctx.grpcPort = info.grpc_port;
+        results.meta.crudjt_build = buildFingerprint();
         results.meta.crudjt_master = { store_jt_path: info.store_jt_path, grpc_port: info.grpc_port };
         cleanups.push(async () => {
           if (ctx.crudjt.Config.role()) await ctx.crudjt.Config.shutdownServer();
@@ -578,6 +601,16 @@ async function main() {
           try {
             ctx.grpcWorker = await startWorker(info.grpc_port);
             cleanups.push(() => ctx.grpcWorker.close());
+            // The throughput clients start now too, so that every process
+            // loads the same dist/ and addon (the tree changes while people
+            // work); they stay idle until the throughput section.
+            ctx.extraWorkers = [];
+            if (opts.tput) {
+              for (let k = 1; k < 4; k++) ctx.extraWorkers.push(await startWorker(info.grpc_port));
+              cleanups.push(async () => {
+                for (const w of ctx.extraWorkers) await w.close();
+              });
+            }
           } catch (e) {
             ctx.grpcWorkerError = `gRPC client process failed: ${e.message}`;
           }

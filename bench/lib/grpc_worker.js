@@ -89,7 +89,8 @@ process.on('message', async (msg) => {
     } else if (msg.cmd === 'noop') {
       const { noopClient } = require('./grpc_noop');
       const c = noopClient(msg.port);
-      for (let i = 0; i < 500; i++) await c.call();
+      // grpc-js warms up slowly on a busy machine: 3,000 calls before timing.
+      for (let i = 0; i < 3000; i++) await c.call();
       const res = msg.inflight > 1 ? await timeConcurrent(msg.n, msg.inflight, () => c.call()) : await timeSequential(msg.n, () => c.call());
       c.close();
       result = { seconds: res.seconds, ops: msg.n };

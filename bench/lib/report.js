@@ -107,6 +107,11 @@ function renderMarkdown(results) {
   out.push(`${m.cpu_model}, ${m.cpu_count} cores, ${m.platform}, Node ${m.node}, ${m.date.slice(0, 10)}  `);
   const la = (x) => (x ? x.map((v) => v.toFixed(2)).join(' ') : 'n/a');
   out.push(`load average at start ${la(m.loadavg_start)}, at end ${la(m.loadavg_end)} (other work on the machine shows here)  `);
+  const b = m.crudjt_build;
+  if (b) {
+    const dirty = b.uncommitted && b.uncommitted.length ? `, **${b.uncommitted.length} uncommitted file(s)** under lib/ src/ cpp/ proto/` : '';
+    out.push(`crudjt measured: git ${m.git_commit}${dirty}; addon ${b.addon ? `${b.addon.path} (sha256 ${b.addon.sha256}, built ${b.addon.mtime.slice(11, 19)})` : 'unknown'}; dist/ built ${b.dist_index_mtime ? b.dist_index_mtime.slice(11, 19) : 'unknown'} UTC  `);
+  }
   if (m.redis && m.redis.version) out.push(`Redis: ${m.redis.version.split(' ').slice(0, 3).join(' ')} on 127.0.0.1, appendonly yes + appendfsync everysec, RDB off; crudjt: write() per mutation + fsync every 500 ms  `);
   out.push('');
   const peers = results.peers;
@@ -176,9 +181,9 @@ function renderMarkdown(results) {
     }
     for (const r of rows.values()) out.push(`| ${r.clients} | ${r.inflight} | ${fmtInt(r.C)} | ${fmtInt(r.R)} | ${fmtInt(r.D)} |${r.bad ? ` ${r.bad} wrong answers` : ''}`);
     if (results.grpc_noop && results.grpc_noop.length) {
-      for (const b of results.grpc_noop) out.push(`| 1 | ${b.inflight} | baseline: a no-op grpc-js service, ReadToken: ${fmtInt(median(b.ops_per_sec))} calls/s | | |`);
+      for (const b of results.grpc_noop) out.push(`| 1 | ${b.inflight} | reference: plain unary grpc-js calls to a no-op ReadToken: ${fmtInt(median(b.ops_per_sec))} calls/s | | |`);
     }
-    out.push('', 'The master is the bench process (one Node thread); the clients are separate processes on the same 2 cores. The baseline rows are plain @grpc/grpc-js with handlers that answer at once: the transport alone, on this machine.', '');
+    out.push('', 'The master is the bench process (one Node thread); the clients are separate processes on the same 2 cores. The reference rows are plain @grpc/grpc-js unary calls (one RPC per call) to handlers that answer at once: what the transport costs per unary call on this machine.', '');
   } else if (results.throughput_error) {
     out.push('### gRPC throughput', '', `skipped: ${results.throughput_error}`, '');
   }
