@@ -42,7 +42,7 @@ const fieldBytes = (f: number, b: Uint8Array | string): Buffer => {
 /** A client that sends and receives raw message bytes. */
 type RawClient = grpc.Client & Record<Method, (req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void>;
 function rawClient(port: number): RawClient {
-  const def: grpc.ServiceDefinition = {};
+  const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   for (const m of METHODS) {
     def[m] = {
       path: `/token.TokenService/${m}`,

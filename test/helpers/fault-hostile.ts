@@ -21,7 +21,7 @@ class Point {
 }
 
 class BadDate extends Date {
-  getTime(): number {
+  override getTime(): number {
     throw new Error('getTime exploded');
   }
 }
