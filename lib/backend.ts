@@ -25,9 +25,62 @@ export interface Backend {
   readPacked?(token: string): Promise<Buffer | null>;
   update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean>;
   delete(token: string): Promise<boolean>;
+  /**
+   * Optional, master side: executes validated ops in order, each answered
+   * on its own (one op's error never fails another), with one pass over the
+   * store. The gRPC master's Batch/ExecuteBatch use it when present.
+   */
+  runBatch?(ops: readonly BatchOp[]): BatchOutcome[] | Promise<BatchOutcome[]>;
+  /** Optional, master side: counts one call served by the gRPC RPC `rpc` (for stats). */
+  countRequest?(rpc: string): void;
+  /** Store and server figures (master: local; client: the master's, over gRPC). */
+  stats(): Promise<Stats>;
   /** Releases the backend (master: flush + close the store; client: the channel). */
   close(): Promise<void>;
 }
+
+/** One validated operation of a batch. */
+export type BatchOp =
+  | { kind: 'create'; packed: Buffer; ttl: Limit; silenceRead: Limit }
+  | { kind: 'read'; token: string }
+  | { kind: 'update'; token: string; packed: Buffer; ttl: Limit; silenceRead: Limit }
+  | { kind: 'delete'; token: string };
+
+/**
+ * What one op of a batch gave: create the token, read the ReadToken answer
+ * (MessagePack of the result, nil when not found), update/delete the boolean;
+ * or the error (TypeError, RangeError, InvalidState, InternalError).
+ */
+export type BatchOutcome = { ok: true; value: string | Buffer | boolean } | { ok: false; error: Error };
+
+/** Config.stats(): the same shape in both roles (and StatsResponse on the wire). */
+export interface Stats {
+  /** Records in the tree (may include expired ones not swept yet). */
+  tokens: number;
+  page_file_bytes: number;
+  log_bytes: number;
+  pages_total: number;
+  pages_free: number;
+  /** Wall-clock ms since the epoch of the last fsync / checkpoint / sweep; 0 = never. */
+  last_fsync_ms: number;
+  last_checkpoint_ms: number;
+  last_sweep_ms: number;
+  last_sweep_removed: number;
+  cache_enabled: boolean;
+  cache_entries: number;
+  cache_hits: number;
+  cache_misses: number;
+  /** hits / (hits + misses); 0 before the first read. */
+  cache_hit_rate: number;
+  /** Calls served per RPC name (Batch: request messages). */
+  requests: Record<string, number>;
+  /** Operations executed per kind (create, read, update, delete), over every path. */
+  operations: Record<string, number>;
+  uptime_ms: number;
+}
+
+/** RPC names counted in Stats.requests, in this order. */
+export const RPC_NAMES = ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'Batch', 'ExecuteBatch', 'Stats'] as const;
 
 /** Builds the read result from engine figures (ms left, reads left; -1 = none). */
 export function buildReadResult(data: Record<string, unknown>, ttlLeftMs: number, readsLeft: number): ReadResult {

@@ -3,11 +3,26 @@
 // With durability 'background' the engine's synchronous calls are used
 // (microseconds of memory work plus one write(); see doc/design.md); with
 // 'sync' the *Async variants, so that fsync never blocks the event loop.
+//
+// runBatch() serves the gRPC master's batch RPCs: with 'background' it is
+// one synchronous loop of native calls (no promise per op); with 'sync' the
+// ops run concurrently on the thread pool, except that an op on a token
+// waits for the previous op on that token (kept across batches), so the
+// order of ops on one token is the order they arrived in.
 import type { NativeReadResult, NativeStore } from '../binding';
-import { Backend, buildReadResult, ReadResult, ttlSeconds } from './backend';
+import {
+  Backend,
+  BatchOp,
+  BatchOutcome,
+  buildReadResult,
+  ReadResult,
+  RPC_NAMES,
+  Stats,
+  ttlSeconds,
+} from './backend';
 import { ReadCache } from './cache';
 import { fromNative, InternalError } from './errors';
-import { packReadResult, unpackMap } from './msgpack';
+import { NIL, packReadResult, unpackMap } from './msgpack';
 import type { Limit } from './validation';
 
 const NO_LIMIT = -1;
@@ -30,6 +45,13 @@ export class MasterStore implements Backend {
   private readonly native: NativeStore;
   private readonly sync: boolean;
   readonly cache: ReadCache | null;
+  private readonly startedAt = Date.now();
+  /** Operations executed per kind, over every path (for stats). */
+  private readonly ops = { create: 0, read: 0, update: 0, delete: 0 };
+  /** gRPC calls served per RPC name (counted by the server). */
+  private readonly requests: Record<string, number> = Object.fromEntries(RPC_NAMES.map((n) => [n, 0]));
+  /** 'sync' batches: the last pending op per token (see runBatch). */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(native: NativeStore, options: MasterStoreOptions) {
     this.native = native;
@@ -38,6 +60,7 @@ export class MasterStore implements Backend {
   }
 
   async create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string> {
+    this.ops.create++;
     try {
       return this.sync
         ? await this.native.createAsync(packed, ttlToMs(ttl), readsToNative(silenceRead))
@@ -48,32 +71,24 @@ export class MasterStore implements Backend {
   }
 
   async read(token: string): Promise<ReadResult | null> {
+    this.ops.read++;
     const r = await this.readRaw(token);
     if (r === null) return null;
     return buildReadResult(decodePayload(r.payload, token), r.ttlLeftMs, r.readsLeft);
   }
 
   async readPacked(token: string): Promise<Buffer | null> {
+    this.ops.read++;
     const r = await this.readRaw(token);
-    if (r === null) return null;
-    return packReadResult(
-      r.payload,
-      r.ttlLeftMs < 0 ? null : ttlSeconds(r.ttlLeftMs),
-      r.readsLeft < 0 ? null : r.readsLeft,
-    );
+    return r === null ? null : packRaw(r);
   }
 
   // The engine's answer (or the cache's, for unlimited tokens): payload
   // bytes, ms left (-1 = none), reads left (-1 = none).
-  private async readRaw(token: string): Promise<{ payload: Buffer; ttlLeftMs: number; readsLeft: number } | null> {
+  private async readRaw(token: string): Promise<RawRead | null> {
+    const hit = this.cacheHit(token);
+    if (hit !== undefined) return hit;
     const cache = this.cache;
-    if (cache !== null) {
-      const now = Date.now();
-      const hit = cache.get(token, now);
-      if (hit !== undefined) {
-        return { payload: hit.payload, ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
-      }
-    }
     const epoch = cache?.epoch() ?? 0;
     // Taken before the engine's own clock reading, so that the cached
     // expiry (startedAt + ttlLeftMs) is never later than the engine's.
@@ -92,7 +107,38 @@ export class MasterStore implements Backend {
     return { payload, ttlLeftMs, readsLeft };
   }
 
+  private cacheHit(token: string): RawRead | undefined {
+    const cache = this.cache;
+    if (cache === null) return undefined;
+    const now = Date.now();
+    const hit = cache.get(token, now);
+    if (hit === undefined) return undefined;
+    return { payload: hit.payload, ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
+  }
+
+  // readRaw() with the synchronous engine call ('background' batches).
+  private readRawSync(token: string): RawRead | null {
+    const hit = this.cacheHit(token);
+    if (hit !== undefined) return hit;
+    const cache = this.cache;
+    const epoch = cache?.epoch() ?? 0;
+    const startedAt = Date.now();
+    let r: NativeReadResult | null;
+    try {
+      r = this.native.read(token);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    if (r === null) return null;
+    const [payload, ttlLeftMs, readsLeft] = r;
+    if (cache !== null && readsLeft < 0) {
+      cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
+    }
+    return { payload, ttlLeftMs, readsLeft };
+  }
+
   async update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
+    this.ops.update++;
     this.cache?.evict(token);
     try {
       return this.sync
@@ -106,6 +152,7 @@ export class MasterStore implements Backend {
   }
 
   async delete(token: string): Promise<boolean> {
+    this.ops.delete++;
     this.cache?.evict(token);
     try {
       return this.sync ? await this.native.removeAsync(token) : this.native.remove(token);
@@ -116,6 +163,131 @@ export class MasterStore implements Backend {
     }
   }
 
+  runBatch(ops: readonly BatchOp[]): BatchOutcome[] | Promise<BatchOutcome[]> {
+    return this.sync ? this.runBatchAsync(ops) : this.runBatchSync(ops);
+  }
+
+  // One pass of synchronous native calls. Each op is answered on its own.
+  private runBatchSync(ops: readonly BatchOp[]): BatchOutcome[] {
+    const out: BatchOutcome[] = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      try {
+        out[i] = { ok: true, value: this.runOneSync(op) };
+      } catch (e) {
+        out[i] = { ok: false, error: fromNative(e) };
+      }
+    }
+    return out;
+  }
+
+  private runOneSync(op: BatchOp): string | Buffer | boolean {
+    const native = this.native;
+    switch (op.kind) {
+      case 'create':
+        this.ops.create++;
+        return native.create(op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead));
+      case 'read': {
+        this.ops.read++;
+        const r = this.readRawSync(op.token);
+        return r === null ? NIL : packRaw(r);
+      }
+      case 'update':
+        this.ops.update++;
+        this.cache?.evict(op.token);
+        try {
+          return native.update(op.token, op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead));
+        } finally {
+          this.cache?.evict(op.token);
+        }
+      case 'delete':
+        this.ops.delete++;
+        this.cache?.evict(op.token);
+        try {
+          return native.remove(op.token);
+        } finally {
+          this.cache?.evict(op.token);
+        }
+      default:
+        throw new TypeError('unknown batch operation');
+    }
+  }
+
+  // 'sync' durability: concurrent async calls, chained per token.
+  private runBatchAsync(ops: readonly BatchOp[]): Promise<BatchOutcome[]> {
+    const results: Array<Promise<BatchOutcome>> = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      const run = (): Promise<BatchOutcome> => this.runOneAsync(op).then(
+        (value): BatchOutcome => ({ ok: true, value }),
+        (error): BatchOutcome => ({ ok: false, error: fromNative(error) }),
+      );
+      if (op.kind === 'create') {
+        results[i] = run();
+        continue;
+      }
+      const token = op.token;
+      const previous = this.tails.get(token);
+      const p = previous === undefined ? run() : previous.then(run);
+      this.tails.set(token, p);
+      void p.then(() => {
+        if (this.tails.get(token) === p) this.tails.delete(token);
+      });
+      results[i] = p;
+    }
+    return Promise.all(results);
+  }
+
+  private async runOneAsync(op: BatchOp): Promise<string | Buffer | boolean> {
+    switch (op.kind) {
+      case 'create':
+        return this.create(op.packed, op.ttl, op.silenceRead);
+      case 'read':
+        return (await this.readPacked(op.token)) ?? NIL;
+      case 'update':
+        return this.update(op.token, op.packed, op.ttl, op.silenceRead);
+      case 'delete':
+        return this.delete(op.token);
+      default:
+        throw new TypeError('unknown batch operation');
+    }
+  }
+
+  countRequest(rpc: string): void {
+    this.requests[rpc] = (this.requests[rpc] ?? 0) + 1;
+  }
+
+  async stats(): Promise<Stats> {
+    let st;
+    try {
+      st = this.native.stats();
+    } catch (e) {
+      throw fromNative(e);
+    }
+    const cache = this.cache;
+    const hits = cache?.hits ?? 0;
+    const misses = cache?.misses ?? 0;
+    return {
+      tokens: st.liveTokens,
+      page_file_bytes: st.pageFileBytes,
+      log_bytes: st.logBytes,
+      pages_total: st.pagesTotal,
+      pages_free: st.pagesFree,
+      last_fsync_ms: st.lastFsyncMs,
+      last_checkpoint_ms: st.lastCheckpointMs,
+      last_sweep_ms: st.lastSweepMs,
+      last_sweep_removed: st.lastSweepRemoved,
+      cache_enabled: cache !== null,
+      cache_entries: cache?.size ?? 0,
+      cache_hits: hits,
+      cache_misses: misses,
+      cache_hit_rate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      requests: { ...this.requests },
+      operations: { ...this.ops },
+      uptime_ms: Date.now() - this.startedAt,
+    };
+  }
+
   async close(): Promise<void> {
     this.cache?.clear();
     try {
@@ -124,6 +296,21 @@ export class MasterStore implements Backend {
       throw fromNative(e);
     }
   }
+}
+
+interface RawRead {
+  payload: Buffer;
+  ttlLeftMs: number;
+  readsLeft: number;
+}
+
+/** The ReadToken answer for an engine (or cache) read. */
+function packRaw(r: RawRead): Buffer {
+  return packReadResult(
+    r.payload,
+    r.ttlLeftMs < 0 ? null : ttlSeconds(r.ttlLeftMs),
+    r.readsLeft < 0 ? null : r.readsLeft,
+  );
 }
 
 function decodePayload(payload: Buffer, token: string): Record<string, unknown> {

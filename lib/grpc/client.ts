@@ -5,73 +5,212 @@
 // fails fast with Unavailable naming host:port. grpc-js reconnects by
 // itself when the master comes back; the reconnect backoff is capped at one
 // second so that a restarted master is found again quickly.
+//
+// Batching (on by default): operations are not sent one unary call each
+// but coalesced into BatchRequest messages on one long-lived Batch stream.
+// An operation is queued; the queue is flushed at once (next microtask)
+// when nothing is in flight, else on the next turn of the event loop, or as
+// soon as it holds MAX_BATCH_OPS ops or MAX_BATCH_BYTES. Ops are written in
+// the order they were called and the master executes them in that order,
+// so the order of operations on one token is kept. Each op keeps its own
+// result or its own typed error (one bad op never fails the others), and
+// its own deadline, counted from the call: when it passes, the op fails
+// with Unavailable and the stream is cancelled (its other ops fail too; the
+// next op opens a new stream). A stream idle for STREAM_IDLE_MS is closed,
+// so an idle client does not keep the process alive.
+//
+// A master without the Batch RPC (a published SDK's, or an older one of
+// ours) answers UNIMPLEMENTED before any result: the client then switches
+// to the four unary RPCs for good and resends the ops of that stream (the
+// master executed none of them).
 import * as grpc from '@grpc/grpc-js';
-import type { Backend, ReadResult } from '../backend';
-import { fromGrpcError, InternalError } from '../errors';
+import type { Backend, ReadResult, Stats } from '../backend';
+import { ERROR_CLASS_METADATA_KEY, fromGrpcError, InternalError, Unavailable } from '../errors';
 import { isPlainObject, unpack } from '../msgpack';
 import { limitToWire, type Limit } from '../validation';
+import type { BatchOp } from './generated/token/BatchOp';
+import type { BatchRequest } from './generated/token/BatchRequest';
+import type { BatchResponse__Output } from './generated/token/BatchResponse';
 import type { CreateTokenResponse__Output } from './generated/token/CreateTokenResponse';
 import type { DeleteTokenResponse__Output } from './generated/token/DeleteTokenResponse';
 import type { ReadTokenResponse__Output } from './generated/token/ReadTokenResponse';
+import type { StatsResponse__Output } from './generated/token/StatsResponse';
 import type { TokenServiceClient } from './generated/token/TokenService';
 import type { UpdateTokenResponse__Output } from './generated/token/UpdateTokenResponse';
 import { formatAddress, tokenProto } from './proto';
 
 export const DEFAULT_DEADLINE_MS = 5000;
 
+/** Most ops per BatchRequest (the master refuses more). */
+export const MAX_BATCH_OPS = 256;
+/** Flush before a BatchRequest grows past this many (estimated) bytes: the master refuses messages over 64 KiB. */
+export const MAX_BATCH_BYTES = 48 * 1024;
+/** Bytes of a BatchOp beside its token and data (tags, lengths, id, limits), rounded up. */
+const OP_OVERHEAD = 48;
+/** An op bigger than this (only absurd tokens) goes as a unary call. */
+export const MAX_BATCHED_OP_BYTES = 4 * 1024;
+/** A Batch stream with nothing in flight for this long is closed. */
+export const STREAM_IDLE_MS = 200;
+
 export const CLIENT_OPTIONS: grpc.ChannelOptions = {
-  'grpc.max_receive_message_length': 64 * 1024,
+  'grpc.max_receive_message_length': 256 * 1024,
   'grpc.max_send_message_length': 64 * 1024,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.min_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
 };
 
+export interface ClientBackendOptions {
+  /** Path of the master's Unix domain socket; replaces host and port. */
+  socket?: string;
+  /** Coalesce operations into the Batch stream (default true). */
+  batch?: boolean;
+}
+
+/** What an op answers, from a BatchResult or a unary response. */
+interface OpAnswer {
+  token?: string;
+  packed_data?: Buffer;
+  result?: boolean;
+}
+
+type OpKind = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
+
+interface PendingOp {
+  wire: BatchOp & { kind: OpKind };
+  size: number;
+  /** Absolute deadline (Date.now() clock). */
+  deadline: number;
+  resolve(answer: OpAnswer): void;
+  reject(error: Error): void;
+  done: boolean;
+  flight: Flight | null;
+}
+
+/** Ops written in one BatchRequest, sharing one deadline timer. */
+interface Flight {
+  ops: PendingOp[];
+  left: number;
+  timer: NodeJS.Timeout | null;
+}
+
+interface BatchStream {
+  call: grpc.ClientDuplexStream<BatchRequest, BatchResponse__Output>;
+  inflight: Map<number, PendingOp>;
+  answered: boolean;
+  status: grpc.StatusObject | null;
+  ended: boolean;
+  finished: boolean;
+  lastActive: number;
+  idleTimer: NodeJS.Timeout | null;
+}
+
 export class GrpcClientBackend implements Backend {
   readonly role = 'client' as const;
   readonly address: string;
   readonly deadlineMs: number;
   private readonly client: TokenServiceClient;
+  /** false once the master answered UNIMPLEMENTED to Batch (or batching is off). */
+  private batching: boolean;
+  private queue: PendingOp[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private stream: BatchStream | null = null;
+  private nextId = 0;
+  private closed = false;
 
-  constructor(host: string, port: number, deadlineMs = DEFAULT_DEADLINE_MS) {
-    this.address = formatAddress(host, port);
+  constructor(host: string, port: number, deadlineMs = DEFAULT_DEADLINE_MS, options: ClientBackendOptions = {}) {
+    this.address = options.socket !== undefined ? `unix:${options.socket}` : formatAddress(host, port);
     this.deadlineMs = deadlineMs;
+    this.batching = options.batch !== false;
     const TokenService = tokenProto().TokenService;
     this.client = new TokenService(this.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  }
+
+  /** 'batch' until the master is found not to implement Batch, then 'unary'. */
+  get mode(): 'batch' | 'unary' {
+    return this.batching ? 'batch' : 'unary';
   }
 
   private call<Req, Res>(
     method: Function,
     request: Req,
+    deadline = Date.now() + this.deadlineMs,
+    mapError = (err: unknown): Error => fromGrpcError(err, this.address, this.deadlineMs),
   ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      const options: grpc.CallOptions = { deadline: Date.now() + this.deadlineMs };
+      const options: grpc.CallOptions = { deadline };
       try {
         method.call(this.client, request, options, (err: grpc.ServiceError | null, response?: Res) => {
-          if (err) reject(fromGrpcError(err, this.address, this.deadlineMs));
+          if (err) reject(mapError(err));
           else if (response === undefined) reject(new InternalError(`CRUDJT master at ${this.address} sent no response`));
           else resolve(response);
         });
       } catch (e) {
-        reject(fromGrpcError(e, this.address, this.deadlineMs));
+        reject(mapError(e));
       }
     });
   }
 
+  // ---- operations ----------------------------------------------------------
+
   async create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string> {
-    const res = await this.call<object, CreateTokenResponse__Output>(this.client.CreateToken, {
-      packed_data: packed,
-      ttl: limitToWire(ttl),
-      silence_read: limitToWire(silenceRead),
-    });
-    return res.token;
+    const a = await this.submit(
+      { kind: 'CREATE', packed_data: packed, ttl: limitToWire(ttl), silence_read: limitToWire(silenceRead) },
+      packed.length + OP_OVERHEAD,
+    );
+    return a.token ?? '';
   }
 
   async read(token: string): Promise<ReadResult | null> {
-    const res = await this.call<object, ReadTokenResponse__Output>(this.client.ReadToken, { token });
+    const a = await this.submit({ kind: 'READ', token }, token.length * 3 + OP_OVERHEAD);
+    return this.decodeRead(a.packed_data ?? Buffer.alloc(0));
+  }
+
+  async update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
+    const a = await this.submit(
+      { kind: 'UPDATE', token, packed_data: packed, ttl: limitToWire(ttl), silence_read: limitToWire(silenceRead) },
+      token.length * 3 + packed.length + OP_OVERHEAD,
+    );
+    return a.result === true;
+  }
+
+  async delete(token: string): Promise<boolean> {
+    const a = await this.submit({ kind: 'DELETE', token }, token.length * 3 + OP_OVERHEAD);
+    return a.result === true;
+  }
+
+  /** The master's Stats; InternalError when the master does not implement it. */
+  async stats(): Promise<Stats> {
+    const res = await this.call<object, StatsResponse__Output>(this.client.Stats, {}, undefined, (err) =>
+      (err as { code?: unknown })?.code === grpc.status.UNIMPLEMENTED
+        ? new InternalError(`CRUDJT master at ${this.address} does not implement Stats (another crudjt SDK, or an older version)`)
+        : fromGrpcError(err, this.address, this.deadlineMs));
+    return {
+      tokens: res.tokens,
+      page_file_bytes: res.page_file_bytes,
+      log_bytes: res.log_bytes,
+      pages_total: res.pages_total,
+      pages_free: res.pages_free,
+      last_fsync_ms: res.last_fsync_ms,
+      last_checkpoint_ms: res.last_checkpoint_ms,
+      last_sweep_ms: res.last_sweep_ms,
+      last_sweep_removed: res.last_sweep_removed,
+      cache_enabled: res.cache_enabled,
+      cache_entries: res.cache_entries,
+      cache_hits: res.cache_hits,
+      cache_misses: res.cache_misses,
+      cache_hit_rate: res.cache_hit_rate,
+      requests: { ...res.requests },
+      operations: { ...res.operations },
+      uptime_ms: res.uptime_ms,
+    };
+  }
+
+  private decodeRead(packed: Buffer): ReadResult | null {
     let value: unknown;
     try {
-      value = unpack(res.packed_data, 'ReadToken packed_data');
+      value = unpack(packed, 'ReadToken packed_data');
     } catch (e) {
       throw new InternalError(`CRUDJT master at ${this.address} sent a malformed read result: ${(e as Error).message}`);
     }
@@ -82,22 +221,265 @@ export class GrpcClientBackend implements Backend {
     return value as unknown as ReadResult;
   }
 
-  async update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
-    const res = await this.call<object, UpdateTokenResponse__Output>(this.client.UpdateToken, {
-      token,
-      packed_data: packed,
-      ttl: limitToWire(ttl),
-      silence_read: limitToWire(silenceRead),
+  // ---- routing -------------------------------------------------------------
+
+  private submit(wire: PendingOp['wire'], size: number): Promise<OpAnswer> {
+    const deadline = Date.now() + this.deadlineMs;
+    if (!this.batching || this.closed || size > MAX_BATCHED_OP_BYTES) return this.unary(wire, deadline);
+    return new Promise<OpAnswer>((resolve, reject) => {
+      this.queue.push({ wire, size, deadline, resolve, reject, done: false, flight: null });
+      this.queuedBytes += size;
+      if (this.queue.length >= MAX_BATCH_OPS || this.queuedBytes >= MAX_BATCH_BYTES) {
+        this.flush();
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Idle: send with this turn's other calls; busy: gather until the next turn.
+        if (this.stream === null || this.stream.inflight.size === 0) queueMicrotask(this.flushTask);
+        else setImmediate(this.flushTask);
+      }
     });
-    return res.result;
   }
 
-  async delete(token: string): Promise<boolean> {
-    const res = await this.call<object, DeleteTokenResponse__Output>(this.client.DeleteToken, { token });
-    return res.result;
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    while (this.queue.length > 0) {
+      let n = 0;
+      let bytes = 0;
+      while (n < this.queue.length && n < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES) bytes += this.queue[n++].size;
+      const ops = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+      this.queue = n === this.queue.length ? [] : this.queue.slice(n);
+      this.queuedBytes -= bytes;
+      if (this.batching) this.send(ops);
+      else for (const op of ops) this.sendUnary(op);
+    }
+    this.queuedBytes = 0;
+  }
+
+  private send(ops: PendingOp[]): void {
+    let s = this.stream;
+    if (s === null || s.finished) s = this.openStream();
+    const wire: BatchOp[] = new Array(ops.length);
+    let earliest = Infinity;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      const id = (this.nextId = (this.nextId + 1) >>> 0);
+      op.wire.id = id;
+      wire[i] = op.wire;
+      s.inflight.set(id, op);
+      if (op.deadline < earliest) earliest = op.deadline;
+    }
+    s.lastActive = Date.now();
+    const stream = s;
+    const flight: Flight = { ops, left: ops.length, timer: null };
+    for (const op of ops) op.flight = flight;
+    // Cleared once every op of the flight is settled (see settle()).
+    flight.timer = setTimeout(() => this.deadlinePassed(stream, flight), Math.max(0, earliest - Date.now()));
+    try {
+      s.call.write({ ops: wire });
+    } catch (e) {
+      this.failStream(s, e);
+    }
+  }
+
+  private openStream(): BatchStream {
+    const call = this.client.Batch();
+    const s: BatchStream = {
+      call,
+      inflight: new Map(),
+      answered: false,
+      status: null,
+      ended: false,
+      finished: false,
+      lastActive: Date.now(),
+      idleTimer: null,
+    };
+    this.stream = s;
+    call.on('data', (res: BatchResponse__Output) => {
+      s.answered = true;
+      s.lastActive = Date.now();
+      for (const r of res.results) {
+        const op = s.inflight.get(r.id);
+        if (op === undefined) continue; // its deadline passed
+        s.inflight.delete(r.id);
+        if (r.error_code !== 0) {
+          const metadata = new grpc.Metadata();
+          if (r.error_class !== '') metadata.set(ERROR_CLASS_METADATA_KEY, r.error_class);
+          this.settle(op, null, fromGrpcError({ code: r.error_code, details: r.error_message, metadata }, this.address, this.deadlineMs));
+        } else {
+          this.settle(op, r, null);
+        }
+      }
+      if (s.inflight.size === 0) this.armIdle(s);
+    });
+    // The status arrives as 'status' (and, when not OK, as 'error' too);
+    // results still buffered are delivered before 'end'.
+    call.on('error', () => undefined);
+    call.on('status', (status: grpc.StatusObject) => {
+      s.status = status;
+      if (s.ended) this.finishStream(s);
+    });
+    call.on('end', () => {
+      s.ended = true;
+      if (s.status !== null) this.finishStream(s);
+    });
+    call.on('close', () => {
+      if (s.status !== null) this.finishStream(s);
+    });
+    return s;
+  }
+
+  // Resolves or rejects one op, and clears its flight's deadline timer once
+  // every op of the flight is settled.
+  private settle(op: PendingOp, answer: OpAnswer | null, error: Error | null): void {
+    if (op.done) return;
+    op.done = true;
+    if (error !== null) op.reject(error);
+    else op.resolve(answer as OpAnswer);
+    const flight = op.flight;
+    if (flight !== null && --flight.left === 0 && flight.timer !== null) {
+      clearTimeout(flight.timer);
+      flight.timer = null;
+    }
+  }
+
+  private deadlinePassed(s: BatchStream, flight: Flight): void {
+    flight.timer = null;
+    let late = false;
+    for (const op of flight.ops) {
+      if (op.done) continue;
+      late = true;
+      s.inflight.delete(op.wire.id as number);
+      this.settle(op, null, new Unavailable(`CRUDJT master at ${this.address} did not answer within ${this.deadlineMs} ms`));
+    }
+    // The master is stuck or gone: the next op opens a fresh stream.
+    if (late) this.failStream(s, new Unavailable(`CRUDJT master at ${this.address} did not answer within ${this.deadlineMs} ms`));
+  }
+
+  private failStream(s: BatchStream, error: unknown): void {
+    if (s.finished) return;
+    s.finished = true;
+    if (this.stream === s) this.stream = null;
+    if (s.idleTimer !== null) clearTimeout(s.idleTimer);
+    const err = error instanceof Error ? error : fromGrpcError(error, this.address, this.deadlineMs);
+    for (const op of s.inflight.values()) this.settle(op, null, err);
+    s.inflight.clear();
+    try {
+      s.call.cancel();
+    } catch {
+      // already over
+    }
+  }
+
+  // The stream is over (status and end both seen).
+  private finishStream(s: BatchStream): void {
+    if (s.finished) return;
+    s.finished = true;
+    if (this.stream === s) this.stream = null;
+    if (s.idleTimer !== null) clearTimeout(s.idleTimer);
+    const status = s.status as grpc.StatusObject;
+    const ops = [...s.inflight.values()];
+    s.inflight.clear();
+    if (ops.length === 0) return;
+    if (status.code === grpc.status.UNIMPLEMENTED && !s.answered) {
+      // Not one of ours (or an older one): the master ran none of these.
+      this.batching = false;
+      for (const op of ops) this.sendUnary(op);
+      return;
+    }
+    const err = status.code === grpc.status.OK
+      ? new InternalError(`CRUDJT master at ${this.address} closed the Batch stream with ${ops.length} operations unanswered`)
+      : fromGrpcError({ code: status.code, details: status.details, metadata: status.metadata }, this.address, this.deadlineMs);
+    for (const op of ops) this.settle(op, null, err);
+  }
+
+  // Closes a stream that stays idle, so that it does not hold the process.
+  private armIdle(s: BatchStream): void {
+    if (s.idleTimer !== null) return;
+    const check = (): void => {
+      s.idleTimer = null;
+      if (s.finished) return;
+      const idleFor = Date.now() - s.lastActive;
+      if (s.inflight.size > 0) return; // re-armed when it empties
+      if (idleFor < STREAM_IDLE_MS) {
+        s.idleTimer = setTimeout(check, STREAM_IDLE_MS - idleFor);
+        s.idleTimer.unref();
+        return;
+      }
+      this.endStream(s);
+    };
+    s.idleTimer = setTimeout(check, STREAM_IDLE_MS);
+    s.idleTimer.unref();
+  }
+
+  private endStream(s: BatchStream): void {
+    if (this.stream === s) this.stream = null;
+    if (s.idleTimer !== null) {
+      clearTimeout(s.idleTimer);
+      s.idleTimer = null;
+    }
+    try {
+      s.call.end();
+    } catch {
+      // already over
+    }
+  }
+
+  private sendUnary(op: PendingOp): void {
+    // A resent op no longer belongs to a stream flight.
+    if (op.flight !== null) {
+      const flight = op.flight;
+      op.flight = null;
+      if (--flight.left === 0 && flight.timer !== null) {
+        clearTimeout(flight.timer);
+        flight.timer = null;
+      }
+    }
+    this.unary(op.wire, op.deadline).then(
+      (a) => this.settle(op, a, null),
+      (e) => this.settle(op, null, e as Error),
+    );
+  }
+
+  private async unary(wire: PendingOp['wire'], deadline: number): Promise<OpAnswer> {
+    switch (wire.kind) {
+      case 'CREATE': {
+        const res = await this.call<object, CreateTokenResponse__Output>(this.client.CreateToken, {
+          packed_data: wire.packed_data,
+          ttl: wire.ttl,
+          silence_read: wire.silence_read,
+        }, deadline);
+        return { token: res.token };
+      }
+      case 'READ': {
+        const res = await this.call<object, ReadTokenResponse__Output>(this.client.ReadToken, { token: wire.token }, deadline);
+        return { packed_data: res.packed_data };
+      }
+      case 'UPDATE': {
+        const res = await this.call<object, UpdateTokenResponse__Output>(this.client.UpdateToken, {
+          token: wire.token,
+          packed_data: wire.packed_data,
+          ttl: wire.ttl,
+          silence_read: wire.silence_read,
+        }, deadline);
+        return { result: res.result };
+      }
+      case 'DELETE': {
+        const res = await this.call<object, DeleteTokenResponse__Output>(this.client.DeleteToken, { token: wire.token }, deadline);
+        return { result: res.result };
+      }
+    }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    const s = this.stream;
+    if (s !== null) this.endStream(s);
     this.client.close();
   }
 }
+

@@ -5,9 +5,16 @@
 // bytes, a bad limit -> INVALID_ARGUMENT), calls the backend, and answers
 // through the one error map in errors.ts. A handler calls back exactly
 // once and never throws past grpc-js, so no request can crash the master.
+//
+// Batch (a bidirectional stream) and ExecuteBatch (unary) validate every op
+// as its unary RPC would, run the valid ones with one backend.runBatch()
+// pass, and answer each op on its own with its id. Stats answers the
+// backend's figures. See proto/token_service.proto.
+import fs from 'node:fs';
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import type { Backend } from '../backend';
-import { toGrpcError } from '../errors';
+import type { Backend, BatchOp, BatchOutcome } from '../backend';
+import { ERROR_CLASS_METADATA_KEY, InvalidState, toGrpcError } from '../errors';
 import { NIL, pack } from '../msgpack';
 import {
   MAX_READS,
@@ -16,13 +23,25 @@ import {
   validateToken,
   validateWireLimit,
 } from '../validation';
+import type { BatchOp__Output } from './generated/token/BatchOp';
+import type { BatchRequest__Output } from './generated/token/BatchRequest';
+import type { BatchResponse } from './generated/token/BatchResponse';
+import type { BatchResult } from './generated/token/BatchResult';
+import type { StatsResponse } from './generated/token/StatsResponse';
 import type { TokenServiceHandlers } from './generated/token/TokenService';
 import { formatAddress, tokenProto } from './proto';
 
-/** Requests are tiny (<= 256 bytes of data + a token): refuse big frames early. */
+/** Most ops one BatchRequest may carry. */
+export const MAX_BATCH_OPS = 256;
+
+/**
+ * Requests are small (<= 256 bytes of data + a token; clients keep a
+ * BatchRequest under 64 KiB): refuse bigger frames early. Answers may be
+ * bigger: 256 reads of 256-byte payloads are about 80 KiB.
+ */
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 64 * 1024,
-  'grpc.max_send_message_length': 64 * 1024,
+  'grpc.max_send_message_length': 256 * 1024,
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_concurrent_streams': 1024,
@@ -44,8 +63,10 @@ export class TokenServiceMaster {
 
   private handlers(): TokenServiceHandlers {
     const backend = this.backend;
+    const count = (rpc: string): void => backend.countRequest?.(rpc);
     return {
       CreateToken: (call, callback) => {
+        count('CreateToken');
         respond(callback, async () => {
           const req = call.request;
           const packed = validatePackedData(req.packed_data);
@@ -55,6 +76,7 @@ export class TokenServiceMaster {
         });
       },
       ReadToken: (call, callback) => {
+        count('ReadToken');
         respond(callback, async () => {
           const token = validateToken(call.request.token);
           if (backend.readPacked !== undefined) {
@@ -65,6 +87,7 @@ export class TokenServiceMaster {
         });
       },
       UpdateToken: (call, callback) => {
+        count('UpdateToken');
         respond(callback, async () => {
           const req = call.request;
           const token = validateToken(req.token);
@@ -75,13 +98,205 @@ export class TokenServiceMaster {
         });
       },
       DeleteToken: (call, callback) => {
+        count('DeleteToken');
         respond(callback, async () => {
           const token = validateToken(call.request.token);
           return { result: await backend.delete(token) };
         });
       },
+      Batch: (call) => {
+        serveBatchStream(backend, call);
+      },
+      ExecuteBatch: (call, callback) => {
+        count('ExecuteBatch');
+        respond(callback, async () => {
+          const ops = call.request.ops;
+          if (ops.length > MAX_BATCH_OPS) {
+            throw new RangeError(`a BatchRequest may carry at most ${MAX_BATCH_OPS} ops, got ${ops.length}`);
+          }
+          return { results: await executeBatch(backend, ops) };
+        });
+      },
+      Stats: (_call, callback) => {
+        count('Stats');
+        respond(callback, async (): Promise<StatsResponse> => backend.stats());
+      },
     };
   }
+}
+
+// ---- Batch ------------------------------------------------------------------
+
+// Serves one Batch stream: each request message is executed as it arrives
+// (in order: a 'background' store answers synchronously; a 'sync' store
+// orders ops per token itself) and answered with one response message. The
+// stream ends once the client half-closes and every answer is written.
+function serveBatchStream(
+  backend: Backend,
+  call: grpc.ServerDuplexStream<BatchRequest__Output, BatchResponse>,
+): void {
+  let pending = 0;
+  let clientDone = false;
+  let closed = false;
+  const finish = (): void => {
+    if (!closed && clientDone && pending === 0) {
+      closed = true;
+      call.end();
+    }
+  };
+  const fail = (e: unknown): void => {
+    if (closed) return;
+    closed = true;
+    const { code, details, metadata } = toGrpcError(e);
+    call.emit('error', { code, details, metadata });
+  };
+  const write = (results: BatchResult[]): void => {
+    if (closed || call.cancelled) return;
+    call.write({ results });
+  };
+  call.on('data', (req: BatchRequest__Output) => {
+    if (closed) return;
+    backend.countRequest?.('Batch');
+    const ops = req.ops;
+    if (ops.length > MAX_BATCH_OPS) {
+      fail(new RangeError(`a BatchRequest may carry at most ${MAX_BATCH_OPS} ops, got ${ops.length}`));
+      return;
+    }
+    let answer: BatchResult[] | Promise<BatchResult[]>;
+    try {
+      answer = executeBatch(backend, ops);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (Array.isArray(answer)) {
+      write(answer);
+      return;
+    }
+    pending++;
+    answer.then(
+      (results) => {
+        pending--;
+        write(results);
+        finish();
+      },
+      (e) => {
+        pending--;
+        fail(e);
+      },
+    );
+  });
+  call.on('end', () => {
+    clientDone = true;
+    finish();
+  });
+  call.on('error', () => {
+    // The client went away (cancelled): nothing to answer.
+    closed = true;
+  });
+  call.on('cancelled', () => {
+    closed = true;
+  });
+}
+
+/**
+ * Validates each op as its unary RPC would, runs the valid ones with one
+ * backend pass, and answers every op with its id. Synchronous when the
+ * backend's pass is (a 'background' store); never rejects for one op's error.
+ */
+export function executeBatch(backend: Backend, wire: readonly BatchOp__Output[]): BatchResult[] | Promise<BatchResult[]> {
+  const results: BatchResult[] = new Array(wire.length);
+  const valid: BatchOp[] = [];
+  const slots: number[] = [];
+  for (let i = 0; i < wire.length; i++) {
+    const w = wire[i];
+    try {
+      valid.push(decodeOp(w));
+      slots.push(i);
+    } catch (e) {
+      results[i] = errorResult(w.id, e);
+    }
+  }
+  if (valid.length === 0) return results;
+  const fill = (outcomes: BatchOutcome[]): BatchResult[] => {
+    for (let j = 0; j < slots.length; j++) {
+      const i = slots[j];
+      results[i] = outcomeResult(wire[i].id, outcomes[j]);
+    }
+    return results;
+  };
+  const run = backend.runBatch !== undefined ? backend.runBatch(valid) : runOneByOne(backend, valid);
+  return Array.isArray(run) ? fill(run) : run.then(fill);
+}
+
+function decodeOp(w: BatchOp__Output): BatchOp {
+  switch (w.kind) {
+    case 'CREATE':
+      return {
+        kind: 'create',
+        packed: validatePackedData(w.packed_data),
+        ttl: validateWireLimit(w.ttl, 'ttl', MAX_TTL_SECONDS),
+        silenceRead: validateWireLimit(w.silence_read, 'silence_read', MAX_READS),
+      };
+    case 'READ':
+      return { kind: 'read', token: validateToken(w.token) };
+    case 'UPDATE':
+      return {
+        kind: 'update',
+        token: validateToken(w.token),
+        packed: validatePackedData(w.packed_data),
+        ttl: validateWireLimit(w.ttl, 'ttl', MAX_TTL_SECONDS),
+        silenceRead: validateWireLimit(w.silence_read, 'silence_read', MAX_READS),
+      };
+    case 'DELETE':
+      return { kind: 'delete', token: validateToken(w.token) };
+    default:
+      throw new TypeError(`BatchOp ${w.id} has no kind (CREATE, READ, UPDATE or DELETE)`);
+  }
+}
+
+// For a backend without runBatch: the ops in order, one await each.
+async function runOneByOne(backend: Backend, ops: readonly BatchOp[]): Promise<BatchOutcome[]> {
+  const out: BatchOutcome[] = [];
+  for (const op of ops) {
+    try {
+      switch (op.kind) {
+        case 'create':
+          out.push({ ok: true, value: await backend.create(op.packed, op.ttl, op.silenceRead) });
+          break;
+        case 'read': {
+          const packed = backend.readPacked !== undefined
+            ? await backend.readPacked(op.token)
+            : await backend.read(op.token).then((r) => (r === null ? null : pack(r)));
+          out.push({ ok: true, value: packed ?? NIL });
+          break;
+        }
+        case 'update':
+          out.push({ ok: true, value: await backend.update(op.token, op.packed, op.ttl, op.silenceRead) });
+          break;
+        case 'delete':
+          out.push({ ok: true, value: await backend.delete(op.token) });
+          break;
+      }
+    } catch (e) {
+      out.push({ ok: false, error: e as Error });
+    }
+  }
+  return out;
+}
+
+function outcomeResult(id: number, outcome: BatchOutcome): BatchResult {
+  if (!outcome.ok) return errorResult(id, outcome.error);
+  const v = outcome.value;
+  if (typeof v === 'string') return { id, token: v };
+  if (typeof v === 'boolean') return { id, result: v };
+  return { id, packed_data: v };
+}
+
+function errorResult(id: number, e: unknown): BatchResult {
+  const { code, details, metadata } = toGrpcError(e);
+  const cls = metadata.get(ERROR_CLASS_METADATA_KEY)[0];
+  return { id, error_code: code, error_message: details, error_class: cls === undefined ? 'InternalError' : String(cls) };
 }
 
 // Runs `work` and calls back exactly once, with its value or its error
@@ -119,25 +334,83 @@ function serviceError(e: unknown): grpc.ServiceError {
   return err;
 }
 
-/** Binds a server for `backend` on host:port (0 = any free port). */
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, actual) => {
+      if (err) reject(err);
+      else resolve(actual);
+    });
+  });
+}
+
+export interface SocketOptions {
+  /** Path of the Unix domain socket to listen on as well. */
+  path: string;
+  /** File mode of the socket (0o600 default: owner only; 0o660: owner and group). */
+  mode: number;
+}
+
+/**
+ * Binds a server for `backend` on host:port (0 = any free port) and, when
+ * `socket` is given, on that Unix domain socket too (see prepareSocketPath).
+ */
 export async function startGrpcServer(
   backend: Backend,
   host: string,
   port: number,
+  socket?: SocketOptions,
 ): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server(SERVER_OPTIONS);
   new TokenServiceMaster(backend).addToServer(server);
   try {
-    const bound = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(formatAddress(host, port), grpc.ServerCredentials.createInsecure(), (err, actual) => {
-        if (err) reject(err);
-        else resolve(actual);
-      });
-    });
+    const bound = await bind(server, formatAddress(host, port));
+    if (socket !== undefined) {
+      await prepareSocketPath(socket.path);
+      await bind(server, `unix:${socket.path}`);
+      fs.chmodSync(socket.path, socket.mode);
+    }
     return { server, port: bound };
   } catch (e) {
     server.forceShutdown();
     throw e;
+  }
+}
+
+/**
+ * Makes `path` free for a new socket: nothing there is fine; a socket file
+ * nobody listens on (left by a master that was killed) is removed; a socket
+ * a live server answers on, or any other kind of file, is InvalidState
+ * (never deleted).
+ */
+export async function prepareSocketPath(path: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!st.isSocket()) {
+    throw new InvalidState(`grpc_socket ${path} exists and is not a socket; refusing to replace it`);
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const conn = net.connect(path);
+    conn.once('connect', () => {
+      conn.destroy();
+      resolve(true);
+    });
+    conn.once('error', () => resolve(false));
+  });
+  if (live) throw new InvalidState(`grpc_socket ${path} is in use by another server`);
+  fs.unlinkSync(path);
+}
+
+/** Removes the socket file after shutdown (only if it still is a socket). */
+export function removeSocketFile(path: string): void {
+  try {
+    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 

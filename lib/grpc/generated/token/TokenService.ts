@@ -2,16 +2,25 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BatchRequest as _token_BatchRequest, BatchRequest__Output as _token_BatchRequest__Output } from '../token/BatchRequest';
+import type { BatchResponse as _token_BatchResponse, BatchResponse__Output as _token_BatchResponse__Output } from '../token/BatchResponse';
 import type { CreateTokenRequest as _token_CreateTokenRequest, CreateTokenRequest__Output as _token_CreateTokenRequest__Output } from '../token/CreateTokenRequest';
 import type { CreateTokenResponse as _token_CreateTokenResponse, CreateTokenResponse__Output as _token_CreateTokenResponse__Output } from '../token/CreateTokenResponse';
 import type { DeleteTokenRequest as _token_DeleteTokenRequest, DeleteTokenRequest__Output as _token_DeleteTokenRequest__Output } from '../token/DeleteTokenRequest';
 import type { DeleteTokenResponse as _token_DeleteTokenResponse, DeleteTokenResponse__Output as _token_DeleteTokenResponse__Output } from '../token/DeleteTokenResponse';
 import type { ReadTokenRequest as _token_ReadTokenRequest, ReadTokenRequest__Output as _token_ReadTokenRequest__Output } from '../token/ReadTokenRequest';
 import type { ReadTokenResponse as _token_ReadTokenResponse, ReadTokenResponse__Output as _token_ReadTokenResponse__Output } from '../token/ReadTokenResponse';
+import type { StatsRequest as _token_StatsRequest, StatsRequest__Output as _token_StatsRequest__Output } from '../token/StatsRequest';
+import type { StatsResponse as _token_StatsResponse, StatsResponse__Output as _token_StatsResponse__Output } from '../token/StatsResponse';
 import type { UpdateTokenRequest as _token_UpdateTokenRequest, UpdateTokenRequest__Output as _token_UpdateTokenRequest__Output } from '../token/UpdateTokenRequest';
 import type { UpdateTokenResponse as _token_UpdateTokenResponse, UpdateTokenResponse__Output as _token_UpdateTokenResponse__Output } from '../token/UpdateTokenResponse';
 
 export interface TokenServiceClient extends grpc.Client {
+  Batch(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_token_BatchRequest, _token_BatchResponse__Output>;
+  Batch(options?: grpc.CallOptions): grpc.ClientDuplexStream<_token_BatchRequest, _token_BatchResponse__Output>;
+  batch(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_token_BatchRequest, _token_BatchResponse__Output>;
+  batch(options?: grpc.CallOptions): grpc.ClientDuplexStream<_token_BatchRequest, _token_BatchResponse__Output>;
+  
   CreateToken(argument: _token_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateToken(argument: _token_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateToken(argument: _token_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -30,6 +39,15 @@ export interface TokenServiceClient extends grpc.Client {
   deleteToken(argument: _token_DeleteTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
   deleteToken(argument: _token_DeleteTokenRequest, callback: grpc.requestCallback<_token_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
   
+  ExecuteBatch(argument: _token_BatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _token_BatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _token_BatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _token_BatchRequest, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _token_BatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _token_BatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _token_BatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _token_BatchRequest, callback: grpc.requestCallback<_token_BatchResponse__Output>): grpc.ClientUnaryCall;
+  
   ReadToken(argument: _token_ReadTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
   ReadToken(argument: _token_ReadTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
   ReadToken(argument: _token_ReadTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -38,6 +56,15 @@ export interface TokenServiceClient extends grpc.Client {
   readToken(argument: _token_ReadTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
   readToken(argument: _token_ReadTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
   readToken(argument: _token_ReadTokenRequest, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  Stats(argument: _token_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _token_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _token_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _token_StatsRequest, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  stats(argument: _token_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  stats(argument: _token_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  stats(argument: _token_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
+  stats(argument: _token_StatsRequest, callback: grpc.requestCallback<_token_StatsResponse__Output>): grpc.ClientUnaryCall;
   
   UpdateToken(argument: _token_UpdateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_UpdateTokenResponse__Output>): grpc.ClientUnaryCall;
   UpdateToken(argument: _token_UpdateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_UpdateTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -51,19 +78,28 @@ export interface TokenServiceClient extends grpc.Client {
 }
 
 export interface TokenServiceHandlers extends grpc.UntypedServiceImplementation {
+  Batch: grpc.handleBidiStreamingCall<_token_BatchRequest__Output, _token_BatchResponse>;
+  
   CreateToken: grpc.handleUnaryCall<_token_CreateTokenRequest__Output, _token_CreateTokenResponse>;
   
   DeleteToken: grpc.handleUnaryCall<_token_DeleteTokenRequest__Output, _token_DeleteTokenResponse>;
   
+  ExecuteBatch: grpc.handleUnaryCall<_token_BatchRequest__Output, _token_BatchResponse>;
+  
   ReadToken: grpc.handleUnaryCall<_token_ReadTokenRequest__Output, _token_ReadTokenResponse>;
+  
+  Stats: grpc.handleUnaryCall<_token_StatsRequest__Output, _token_StatsResponse>;
   
   UpdateToken: grpc.handleUnaryCall<_token_UpdateTokenRequest__Output, _token_UpdateTokenResponse>;
   
 }
 
 export interface TokenServiceDefinition extends grpc.ServiceDefinition {
+  Batch: MethodDefinition<_token_BatchRequest, _token_BatchResponse, _token_BatchRequest__Output, _token_BatchResponse__Output>
   CreateToken: MethodDefinition<_token_CreateTokenRequest, _token_CreateTokenResponse, _token_CreateTokenRequest__Output, _token_CreateTokenResponse__Output>
   DeleteToken: MethodDefinition<_token_DeleteTokenRequest, _token_DeleteTokenResponse, _token_DeleteTokenRequest__Output, _token_DeleteTokenResponse__Output>
+  ExecuteBatch: MethodDefinition<_token_BatchRequest, _token_BatchResponse, _token_BatchRequest__Output, _token_BatchResponse__Output>
   ReadToken: MethodDefinition<_token_ReadTokenRequest, _token_ReadTokenResponse, _token_ReadTokenRequest__Output, _token_ReadTokenResponse__Output>
+  Stats: MethodDefinition<_token_StatsRequest, _token_StatsResponse, _token_StatsRequest__Output, _token_StatsResponse__Output>
   UpdateToken: MethodDefinition<_token_UpdateTokenRequest, _token_UpdateTokenResponse, _token_UpdateTokenRequest__Output, _token_UpdateTokenResponse__Output>
 }
