@@ -1,13 +1,14 @@
 // CRUDJT.Config: the process's role. Idle until startMaster() (this process
 // owns the store and serves it over gRPC) or connectToMaster() (this
 // process calls a master over gRPC). shutdownServer() returns to idle.
+import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { NativeBinding, NativeOpenOptions } from '../binding';
-import type { Backend } from './backend';
+import type { Backend, Stats } from './backend';
 import { ReadCache } from './cache';
 import { fromNative, InternalError, InvalidState, MESSAGES } from './errors';
 import { DEFAULT_DEADLINE_MS, GrpcClientBackend } from './grpc/client';
-import { startGrpcServer, stopGrpcServer } from './grpc/server';
+import { removeSocketFile, startGrpcServer, stopGrpcServer, type SocketOptions } from './grpc/server';
 import { MasterStore } from './store';
 import { resolveStorePath } from './store_path';
 import {
@@ -39,6 +40,15 @@ export interface StartMasterOptions {
   grpc_host?: string;
   /** Port to serve gRPC on (default 50051; 0 = any free port). */
   grpc_port?: number;
+  /**
+   * Also serve gRPC on this Unix domain socket (an absolute or relative
+   * path; clients pass the same path to connectToMaster). The file is made
+   * mode grpc_socket_mode, a stale one left by a killed master is replaced,
+   * and it is removed on shutdown.
+   */
+  grpc_socket?: string;
+  /** File mode of grpc_socket: 0o600 (default, owner only) or 0o660 (owner and group). */
+  grpc_socket_mode?: number;
   /** 'background' (default): fsync every 500 ms; 'sync': fsync before acknowledging. */
   durability?: 'background' | 'sync';
   /** Read cache settings, or false to disable it. */
@@ -50,8 +60,16 @@ export interface StartMasterOptions {
 export interface ConnectOptions {
   grpc_host?: string;
   grpc_port?: number;
+  /** The master's Unix domain socket (its grpc_socket); replaces host and port. */
+  grpc_socket?: string;
   /** Deadline of every call to the master (default 5000 ms). */
   deadline_ms?: number;
+  /**
+   * Coalesce concurrent calls into the master's Batch stream (default
+   * true); false sends one unary call per operation. Against a master
+   * without the Batch RPC the client falls back to unary calls by itself.
+   */
+  batch?: boolean;
 }
 
 export interface MasterInfo {
@@ -60,14 +78,33 @@ export interface MasterInfo {
   grpc_host: string;
   /** The bound port (the real one when 0 was asked). */
   grpc_port: number;
+  /** The Unix domain socket served as well, or null. */
+  grpc_socket: string | null;
   key_changed: boolean;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 50051;
 
-const START_OPTIONS = ['secret_key', 'store_jt_path', 'grpc_host', 'grpc_port', 'durability', 'cache', 'logger'] as const;
-const CONNECT_OPTIONS = ['grpc_host', 'grpc_port', 'deadline_ms'] as const;
+const START_OPTIONS = [
+  'secret_key', 'store_jt_path', 'grpc_host', 'grpc_port', 'grpc_socket', 'grpc_socket_mode', 'durability', 'cache', 'logger',
+] as const;
+const CONNECT_OPTIONS = ['grpc_host', 'grpc_port', 'grpc_socket', 'deadline_ms', 'batch'] as const;
+
+/** Unix socket paths are limited by sockaddr_un (108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+function checkSocketPath(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw new TypeError('grpc_socket must be a non-empty path string');
+  }
+  const resolved = path.resolve(value);
+  if (Buffer.byteLength(resolved) > MAX_SOCKET_PATH_BYTES) {
+    throw new RangeError(`grpc_socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${Buffer.byteLength(resolved)} (${resolved})`);
+  }
+  return resolved;
+}
 
 type State =
   | { kind: 'idle' }
@@ -140,9 +177,15 @@ async function startMaster(options: StartMasterOptions): Promise<MasterInfo> {
   }
   const cache = checkCache(opts.cache);
   const logger = checkLogger(opts.logger);
+  const socketPath = checkSocketPath(opts.grpc_socket);
+  const socketMode = opts.grpc_socket_mode ?? 0o600;
+  if (socketMode !== 0o600 && socketMode !== 0o660) {
+    throw new TypeError(`grpc_socket_mode must be 0o600 or 0o660, got ${typeof socketMode === 'number' ? '0o' + socketMode.toString(8) : String(socketMode)}`);
+  }
+  const socket: SocketOptions | undefined = socketPath === undefined ? undefined : { path: socketPath, mode: socketMode };
 
   state = { kind: 'starting' };
-  const work = doStart(secret, opts.store_jt_path, host, port, durability, cache, logger);
+  const work = doStart(secret, opts.store_jt_path, host, port, socket, durability, cache, logger);
   transition = work;
   try {
     const result = await work;
@@ -160,6 +203,7 @@ async function doStart(
   explicitPath: string | undefined,
   host: string,
   port: number,
+  socket: SocketOptions | undefined,
   durability: 'background' | 'sync',
   cache: ReadCache | null,
   logger: Logger | null,
@@ -183,20 +227,23 @@ async function doStart(
   const backend = new MasterStore(store, { sync: durability === 'sync', cache });
   let bound: { server: grpc.Server; port: number };
   try {
-    bound = await startGrpcServer(backend, host, port);
+    bound = await startGrpcServer(backend, host, port, socket);
   } catch (e) {
     try {
       await store.close();
     } catch {
       // The bind failure is the error to report.
     }
-    throw new InternalError(`CRUDJT could not serve gRPC on ${host}:${port}: ${(e as Error).message}`);
+    if (e instanceof InvalidState) throw e;
+    const where = socket === undefined ? `${host}:${port}` : `${host}:${port} and unix:${socket.path}`;
+    throw new InternalError(`CRUDJT could not serve gRPC on ${where}: ${(e as Error).message}`);
   }
   const masterInfo: MasterInfo = {
     store_jt_path: where.path,
     store_jt_path_source: where.source,
     grpc_host: host,
     grpc_port: bound.port,
+    grpc_socket: socket?.path ?? null,
     key_changed: info.keyChanged,
   };
   state = { kind: 'master', backend, server: bound.server, info: masterInfo };
@@ -210,16 +257,20 @@ function connectToMaster(options: ConnectOptions = {}): void {
   checkOptionNames(options, CONNECT_OPTIONS, 'connectToMaster');
   const host = validateHost(options.grpc_host ?? DEFAULT_HOST);
   const port = validatePort(options.grpc_port ?? DEFAULT_PORT, false);
+  const socket = checkSocketPath(options.grpc_socket);
   const deadline = options.deadline_ms ?? DEFAULT_DEADLINE_MS;
   if (typeof deadline !== 'number' || !Number.isSafeInteger(deadline) || deadline <= 0) {
     throw new TypeError(`deadline_ms must be a positive integer, got ${String(deadline)}`);
+  }
+  if (options.batch !== undefined && typeof options.batch !== 'boolean') {
+    throw new TypeError(`batch must be a boolean, got ${String(options.batch)}`);
   }
   if (state.kind === 'client') {
     void state.backend.close().catch(() => undefined);
   } else if (state.kind !== 'idle') {
     throw new InvalidState(MESSAGES.ALREADY_STARTED);
   }
-  const backend = new GrpcClientBackend(host, port, deadline);
+  const backend = new GrpcClientBackend(host, port, deadline, { socket, batch: options.batch });
   state = { kind: 'client', backend, address: backend.address };
 }
 
@@ -239,6 +290,7 @@ async function shutdownServer(): Promise<void> {
     try {
       await stopGrpcServer(current.server);
     } finally {
+      if (current.info.grpc_socket !== null) removeSocketFile(current.info.grpc_socket);
       await current.backend.close();
     }
   })();
@@ -261,6 +313,14 @@ function masterInfo(): MasterInfo | null {
   return state.kind === 'master' ? { ...state.info } : null;
 }
 
+/**
+ * Store and server figures: in the master from its own store, in a client
+ * from the master (Stats RPC). InvalidState when idle.
+ */
+async function stats(): Promise<Stats> {
+  return currentBackend().stats();
+}
+
 export const Config = {
   /** Opens the store and serves it over gRPC. Resolves with where it went. */
   startMaster,
@@ -270,4 +330,6 @@ export const Config = {
   shutdownServer,
   role,
   masterInfo,
+  /** Tokens, file sizes, last fsync/checkpoint/sweep, cache hit rate, requests per RPC. */
+  stats,
 };

@@ -9,7 +9,7 @@
 // forwards to the backend of the process's role (see backend.ts). They are
 // async and reject (never throw synchronously) with TypeError, RangeError,
 // CRUDJT.Errors.InvalidState or CRUDJT.Errors.InternalError.
-import type { ReadResult as BackendReadResult } from './backend';
+import type { ReadResult as BackendReadResult, Stats as StatsT } from './backend';
 import {
   Config as ConfigObject,
   currentBackend,
@@ -73,6 +73,7 @@ declare namespace CRUDJT {
   export type MasterInfo = MasterInfoT;
   export type CacheConfig = CacheConfigT;
   export type Logger = LoggerT;
+  export type Stats = StatsT;
   export type InvalidState = InstanceType<typeof ErrorClasses.InvalidState>;
   export type InternalError = InstanceType<typeof ErrorClasses.InternalError>;
   export type Unavailable = InstanceType<typeof ErrorClasses.Unavailable>;

@@ -1,0 +1,250 @@
+'use strict';
+// Cross-process throughput of crudjt's client role against one master.
+//
+//   npm run build:ts && node bench/throughput.js [--seconds 1.5] [--procs 1,2,4,8]
+//        [--inflight 1,64] [--paths unary,batch] [--transports tcp,uds] [--json out.json]
+//
+// One master process (startMaster, default cache, durability 'background',
+// a fresh store in a temp directory, TCP on 127.0.0.1 and a Unix socket) and
+// N client processes (connectToMaster, batch: false = one unary RPC per op,
+// batch: true = coalesced into the Batch stream; grpc_port = TCP loopback,
+// grpc_socket = Unix domain socket). Every cell of the grid runs in the same
+// run against the same master. In each cell every client process runs
+// `inflight` loops (1 = sequential: await each op), all started at the same
+// wall-clock moment, for --seconds, after a warm-up of a quarter of that.
+// The op mix per loop repeats C R R R U R R R D R: create a token, read it
+// and others, update it, delete it (80% reads, of tokens without a read
+// limit, so the master's read cache serves most of them). Payloads are
+// ~60 bytes of MessagePack. Reported: completed ops/s summed over the
+// client processes, and per process. Errors are counted and shown.
+//
+// The master and the clients share the machine's cores (and whatever else
+// runs on it): the load average before the run is printed with the table.
+
+const { fork } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.join(__dirname, '..');
+const SECRET = Buffer.alloc(48, 0x42).toString('base64');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  return process.argv[i + 1];
+}
+
+const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+// ---- master role -------------------------------------------------------------
+
+async function runMaster() {
+  const CRUDJT = require(ROOT);
+  const dir = process.env.TP_DIR;
+  const info = await CRUDJT.Config.startMaster({
+    secret_key: SECRET,
+    store_jt_path: path.join(dir, 'store_jt'),
+    grpc_port: 0,
+    grpc_socket: path.join(dir, 'm.sock'),
+    logger: null,
+  });
+  process.send({ ready: true, port: info.grpc_port, socket: info.grpc_socket });
+  process.on('message', async (m) => {
+    if (m.cmd === 'stats') process.send({ stats: await CRUDJT.Config.stats() });
+    if (m.cmd === 'stop') {
+      await CRUDJT.Config.shutdownServer();
+      process.exit(0);
+    }
+  });
+}
+
+// ---- client role -------------------------------------------------------------
+
+async function runClient() {
+  const CRUDJT = require(ROOT);
+  let stopAt = 0;
+  let counting = false;
+  let ops = 0;
+  let errors = 0;
+  let firstError = null;
+
+  async function loop(seed) {
+    let i = 0;
+    let mine = null;
+    const shared = [];
+    for (let k = 0; k < 4; k++) shared.push(await CRUDJT.create({ user_id: seed * 100 + k, role: 'member', org: 'acme-corp' }));
+    while (Date.now() < stopAt) {
+      const step = i % 10;
+      try {
+        if (step === 0) mine = await CRUDJT.create({ user_id: seed, role: 'member', org: 'acme-corp', i });
+        else if (step === 4) await CRUDJT.update(mine, { user_id: seed, role: 'admin', org: 'acme-corp', i });
+        else if (step === 8) await CRUDJT.delete(mine);
+        else if (step === 1 || step === 5) await CRUDJT.read(mine);
+        else await CRUDJT.read(shared[i & 3]);
+        if (counting) ops++;
+      } catch (e) {
+        errors++;
+        if (firstError === null) firstError = `${e.name}: ${e.message}`;
+      }
+      i++;
+    }
+  }
+
+  process.on('message', async (m) => {
+    if (m.cmd === 'cell') {
+      CRUDJT.Config.connectToMaster(
+        m.transport === 'uds'
+          ? { grpc_socket: m.socket, batch: m.path === 'batch' }
+          : { grpc_port: m.port, batch: m.path === 'batch' },
+      );
+      // Warm the channel (and the Batch stream) before the clock starts.
+      await CRUDJT.read('AAAAAAAAAAAAAAAAAAAAAA');
+      process.send({ ready: true });
+    } else if (m.cmd === 'go') {
+      ops = 0;
+      errors = 0;
+      firstError = null;
+      counting = false;
+      stopAt = m.stopAt;
+      const warm = setTimeout(() => (counting = true), Math.max(0, m.countFrom - Date.now()));
+      const loops = [];
+      for (let k = 0; k < m.inflight; k++) loops.push(loop(process.pid * 1000 + k));
+      await Promise.all(loops);
+      clearTimeout(warm);
+      await CRUDJT.Config.shutdownServer();
+      process.send({ ops, errors, firstError });
+    } else if (m.cmd === 'exit') {
+      process.exit(0);
+    }
+  });
+  process.send({ ready: true });
+}
+
+// ---- coordinator -------------------------------------------------------------
+
+function once(child, pred) {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m) => {
+      if (pred(m)) {
+        child.off('message', onMsg);
+        child.off('exit', onExit);
+        resolve(m);
+      }
+    };
+    const onExit = (code) => reject(new Error(`child ${child.pid} exited (${code})`));
+    child.on('message', onMsg);
+    child.on('exit', onExit);
+  });
+}
+
+async function main() {
+  if (process.env.TP_ROLE === 'master') return runMaster();
+  if (process.env.TP_ROLE === 'client') return runClient();
+
+  const seconds = Number(arg('seconds', '1.5'));
+  const procList = list(arg('procs', '1,2,4,8')).map(Number);
+  const inflights = list(arg('inflight', '1,64')).map(Number);
+  const paths = list(arg('paths', 'unary,batch'));
+  const transports = list(arg('transports', 'tcp,uds'));
+  const jsonOut = arg('json', null);
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+    console.error('bench/throughput.js: run `npm run build:ts` first (it loads dist/)');
+    process.exit(2);
+  }
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crudjt-tp-'));
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const master = fork(__filename, [], { env: { ...process.env, TP_ROLE: 'master', TP_DIR: dir } });
+  const { port, socket } = await once(master, (m) => m.ready);
+
+  const maxProcs = Math.max(...procList);
+  const clients = [];
+  for (let i = 0; i < maxProcs; i++) {
+    const c = fork(__filename, [], { env: { ...process.env, TP_ROLE: 'client' } });
+    await once(c, (m) => m.ready);
+    clients.push(c);
+  }
+
+  const rows = [];
+  try {
+    for (const transport of transports) {
+      for (const p of paths) {
+        for (const inflight of inflights) {
+          for (const n of procList) {
+            const used = clients.slice(0, n);
+            await Promise.all(used.map((c) => {
+              const r = once(c, (m) => m.ready);
+              c.send({ cmd: 'cell', transport, path: p, port, socket });
+              return r;
+            }));
+            const start = Date.now() + 100;
+            const countFrom = start + Math.round(seconds * 250);
+            const stopAt = countFrom + Math.round(seconds * 1000);
+            const results = await Promise.all(used.map((c) => {
+              const r = once(c, (m) => m.ops !== undefined);
+              c.send({ cmd: 'go', inflight, countFrom, stopAt });
+              return r;
+            }));
+            const ops = results.reduce((a, r) => a + r.ops, 0);
+            const errors = results.reduce((a, r) => a + r.errors, 0);
+            const row = {
+              transport,
+              path: p,
+              mode: inflight === 1 ? 'sequential' : `${inflight} in flight`,
+              procs: n,
+              ops_per_s: Math.round(ops / seconds),
+              per_proc: Math.round(ops / seconds / n),
+              errors,
+              first_error: results.find((r) => r.firstError)?.firstError ?? null,
+            };
+            rows.push(row);
+            process.stderr.write(`${transport} ${p} ${row.mode} x${n}: ${row.ops_per_s} ops/s${errors ? ` (${errors} errors: ${row.first_error})` : ''}\n`);
+          }
+        }
+      }
+    }
+  } finally {
+    const statsP = once(master, (m) => m.stats !== undefined).catch(() => null);
+    master.send({ cmd: 'stats' });
+    const st = await statsP;
+    for (const c of clients) c.send({ cmd: 'exit' });
+    master.send({ cmd: 'stop' });
+    await once(master, () => false).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (st) rows.stats = st.stats;
+  }
+
+  // Table: one line per transport/path/mode, one column per process count.
+  const head = ['transport', 'path', 'mode', ...procList.map((n) => `${n} proc${n > 1 ? 's' : ''}`)];
+  const lines = [];
+  for (const transport of transports) {
+    for (const p of paths) {
+      for (const inflight of inflights) {
+        const mode = inflight === 1 ? 'sequential' : `${inflight} in flight`;
+        const cells = procList.map((n) => {
+          const r = rows.find((x) => x.transport === transport && x.path === p && x.mode === mode && x.procs === n);
+          return r ? `${r.ops_per_s}${r.errors ? ` (${r.errors} err)` : ''}` : '-';
+        });
+        lines.push([transport, p, mode, ...cells]);
+      }
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+  const fmt = (l) => '| ' + l.map((c, i) => (i < 3 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ') + ' |';
+  console.log(`\ncrudjt cross-process throughput, ops/s summed over client processes (${seconds} s per cell; mix C R R R U R R R D R)`);
+  console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average before the run: ${load}\n`);
+  console.log(fmt(head));
+  console.log('|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const l of lines) console.log(fmt(l));
+  if (rows.stats) {
+    const s = rows.stats;
+    console.log(`\nmaster stats after the run: requests ${JSON.stringify(s.requests)}, operations ${JSON.stringify(s.operations)}, cache hit rate ${s.cache_hit_rate.toFixed(3)}`);
+  }
+  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ seconds, load, rows, stats: rows.stats ?? null }, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
