@@ -566,7 +566,7 @@ Status Pager::BeginCheckpoint(std::string_view user_meta,
             });
 
   uint8_t um[kUserMetaBytes] = {};
-  std::memcpy(um, user_meta.data(), user_meta.size());
+  if (!user_meta.empty()) std::memcpy(um, user_meta.data(), user_meta.size());
   snap->generation_ = committed_generation_ + 1;
   snap->meta_slot_ = static_cast<uint32_t>(snap->generation_ % 2);
   snap->page_count_ = next_pgno_;

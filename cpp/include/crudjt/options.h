@@ -31,8 +31,8 @@ struct Options {
   // Checkpoint (write dirty pages to the page file, then reset the log) when
   // the log grows past this many bytes, or the dirty pages exceed half the
   // page cache or an eighth of the tree (at least 2 MiB), whichever comes
-  // first. Writers briefly wait for a checkpoint in flight when the dirty
-  // pages reach half the tree, so that create+delete churn leaves the page
+  // first. Writers wait for a checkpoint in flight when the dirty pages
+  // reach a quarter of the tree, so that create+delete churn leaves the page
   // file bounded (measured: 1.2-1.3x its size after the load) even when the
   // disk is slower than the writers. Clean Close() always checkpoints.
   uint64_t checkpoint_log_bytes = 32ull << 20;
