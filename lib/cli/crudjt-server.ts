@@ -18,6 +18,7 @@ const DEV_KEY_FILE = path.join('crudjt_secrets', 'secret_key.txt');
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 const HELP = `Usage: ${NAME} [options]
+       ${NAME} stats [--host <addr>] [--port <n>] [--socket <path>] [--json]
 
 Runs a crudjt master: opens the token store and serves it over gRPC
 (package token, service TokenService) for processes that call
@@ -57,6 +58,12 @@ The service has no TLS and no authentication: keep it on 127.0.0.1 (the
 default) or on a private network. A warning is printed when it listens on
 any other address. SIGINT/SIGTERM stop it cleanly: the server stops, the
 store is flushed and closed and its lock released, and the exit code is 0.
+
+Subcommand stats: asks a running master (Stats RPC) for its figures: tokens,
+store and log size, last fsync/checkpoint/sweep, read cache hit rate,
+requests served per RPC. --host/--port (or CRUDJT_HOST/CRUDJT_PORT, default
+${DEFAULT_HOST}:${DEFAULT_PORT}) or --socket (the master's grpc_socket) say
+where; --json prints the raw figures as JSON.
 
 Exit codes: 0 clean shutdown, 1 start or runtime failure, 2 bad usage.`;
 
@@ -307,4 +314,97 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main(process.argv.slice(2)).catch((e: Error) => fail(e.stack ?? String(e), 1));
+// ---- stats subcommand --------------------------------------------------------
+
+function parseStatsArgs(argv: string[]): { host: string; port: number; socket?: string; json: boolean } {
+  let host: string | undefined;
+  let portText: string | undefined;
+  let socket: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (arg === '-h' || arg === '--help') {
+      console.log(HELP);
+      process.exit(0);
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (name !== '--host' && name !== '--port' && name !== '--socket') {
+      throw new UsageError(`unknown argument '${arg}' for stats (see --help)`);
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+    if (name === '--host') host = value;
+    else if (name === '--port') portText = value;
+    else socket = value;
+  }
+  host = host ?? env('CRUDJT_HOST') ?? env('CRUDJT_DOCKER_HOST') ?? DEFAULT_HOST;
+  const port = portText !== undefined
+    ? parsePort(portText, '--port')
+    : env('CRUDJT_PORT') !== undefined ? parsePort(env('CRUDJT_PORT') as string, 'CRUDJT_PORT') : DEFAULT_PORT;
+  if (port === 0) throw new UsageError('--port must name the master\'s port (1..65535)');
+  return { host, port, socket, json };
+}
+
+function when(ms: number): string {
+  if (ms <= 0) return 'never';
+  const ago = Math.max(0, Date.now() - ms);
+  return `${new Date(ms).toISOString()} (${(ago / 1000).toFixed(1)} s ago)`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function statsCommand(argv: string[]): Promise<void> {
+  let opts: ReturnType<typeof parseStatsArgs>;
+  try {
+    opts = parseStatsArgs(argv);
+  } catch (e) {
+    fail((e as Error).message, e instanceof UsageError ? 2 : 1);
+  }
+  const where = opts.socket !== undefined ? `unix:${path.resolve(opts.socket)}` : `${opts.host}:${opts.port}`;
+  let st: CRUDJT.Stats;
+  try {
+    CRUDJT.Config.connectToMaster(
+      opts.socket !== undefined ? { grpc_socket: opts.socket, batch: false } : { grpc_host: opts.host, grpc_port: opts.port, batch: false },
+    );
+    st = await CRUDJT.Config.stats();
+  } catch (e) {
+    fail(`stats from ${where}: ${(e as Error).message}`, 1);
+  } finally {
+    await CRUDJT.Config.shutdownServer().catch(() => undefined);
+  }
+  if (opts.json) {
+    console.log(JSON.stringify(st, null, 2));
+    return;
+  }
+  const rpcs = Object.entries(st.requests).map(([k, v]) => `${k} ${v}`).join(', ');
+  const ops = Object.entries(st.operations).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(
+    [
+      `master       ${where} (up ${(st.uptime_ms / 1000).toFixed(1)} s)`,
+      `tokens       ${st.tokens}`,
+      `page file    ${bytes(st.page_file_bytes)} (${st.pages_total} pages, ${st.pages_free} free)`,
+      `log          ${bytes(st.log_bytes)}`,
+      `last fsync   ${when(st.last_fsync_ms)}`,
+      `checkpoint   ${when(st.last_checkpoint_ms)}`,
+      `sweep        ${when(st.last_sweep_ms)}, removed ${st.last_sweep_removed}`,
+      `read cache   ${st.cache_enabled ? `${st.cache_entries} entries, hit rate ${(st.cache_hit_rate * 100).toFixed(1)}% (${st.cache_hits} hits, ${st.cache_misses} misses)` : 'disabled'}`,
+      `requests     ${rpcs}`,
+      `operations   ${ops}`,
+    ].join('\n'),
+  );
+}
+
+if (process.argv[2] === 'stats') {
+  statsCommand(process.argv.slice(3)).catch((e: Error) => fail(e.stack ?? String(e), 1));
+} else {
+  main(process.argv.slice(2)).catch((e: Error) => fail(e.stack ?? String(e), 1));
+}
