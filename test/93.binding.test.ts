@@ -121,7 +121,7 @@ describe('native binding', function () {
     expectTypeError(() => binding.open('a\u0000b', key), /dir/);
     expectTypeError(() => binding.open(dir, Buffer.alloc(31)), /secretKey/);
     expectTypeError(() => binding.open(dir, 'k'.repeat(32) as unknown as Buffer), /secretKey/);
-    expectTypeError(() => binding.open(dir, key, 5 as object), /options/);
+    expectTypeError(() => binding.open(dir, key, 5 as unknown as object), /options/);
     expectTypeError(() => binding.open(dir, key, { durability: 'fast' as 'sync' }), /durability/);
     expectTypeError(() => binding.open(dir, key, { flushIntervalMs: 0 }), /flushIntervalMs/);
     expectTypeError(() => binding.open(dir, key, { pageCacheBytes: NaN }), /pageCacheBytes/);
