@@ -10,6 +10,12 @@ import path from 'node:path';
 import { CRUDJT, freshStorePath, sleep, startTestMaster } from './00.setup';
 import { expectReject } from './helpers/assert';
 import { RoleChild } from './helpers/child';
+import {
+  decodeBatchRequest,
+  decodeBatchResponse,
+  encodeBatchRequest,
+  encodeBatchResponse,
+} from '../lib/grpc/batch_codec';
 import { GrpcClientBackend, STREAM_IDLE_MS } from '../lib/grpc/client';
 import { pack, unpack } from '../lib/msgpack';
 
@@ -419,6 +425,101 @@ describe('client batching (Batch stream)', () => {
       const { token } = await unary('CreateToken', { packed_data: pack({ old: true }), ttl: -1, silence_read: -1 });
       const res = await unary('ReadToken', { token });
       expect(unpack(res.packed_data)).to.deep.equal({ data: { old: true } });
+    });
+  });
+
+  describe('the hand-written Batch codec', () => {
+    // protobufjs through proto-loader, as any other client would encode.
+    const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+    const Req = def['token.BatchRequest'] as any;
+    const Res = def['token.BatchResponse'] as any;
+    const ops: any[] = [
+      { id: 1, kind: 'CREATE', packed_data: pack({ a: 'ü', n: 2 ** 40 }), ttl: -1, silence_read: 5 },
+      { id: 4294967295, kind: 'READ', token: 'токен🔑' },
+      { id: 3, kind: 'UPDATE', token: 'AAAAAAAAAAAAAAAAAAAAAA', packed_data: pack({ b: 1 }), ttl: 2 ** 53 - 1, silence_read: -7 },
+      { id: 4, kind: 'DELETE', token: 'x'.repeat(300) },
+      { id: 0, kind: 'KIND_UNSPECIFIED' },
+      { id: 6, kind: 'READ', ttl: -(2 ** 40) },
+    ];
+    const results: any[] = [
+      { id: 1, token: 'abc' },
+      { id: 2, packed_data: pack({ data: { a: 1 } }) },
+      { id: 3, result: true },
+      { id: 4, result: false },
+      { id: 5, error_code: 3, error_message: 'Hash can not be empty — ü', error_class: 'TypeError' },
+    ];
+
+    it('writes the bytes protobufjs reads back, and reads what protobufjs writes', () => {
+      const ours = encodeBatchRequest({ ops });
+      const theirs = Req.deserialize(ours);
+      expect(theirs.ops.map((o: any) => ({ ...o, packed_data: Buffer.from(o.packed_data) }))).to.deep.equal(decodeBatchRequest(ours).ops.map((o) => ({ ...o, packed_data: Buffer.from(o.packed_data) })));
+      expect(theirs.ops[2].silence_read).to.equal(-7);
+      expect(theirs.ops[5].ttl).to.equal(-(2 ** 40));
+      expect(theirs.ops[1].token).to.equal('токен🔑');
+      const back = decodeBatchRequest(Req.serialize({ ops }));
+      expect(back.ops.length).to.equal(ops.length);
+      back.ops.forEach((o, i) => {
+        expect(o.id).to.equal(ops[i].id);
+        expect(o.kind).to.equal(ops[i].kind);
+        expect(o.token).to.equal(ops[i].token ?? '');
+        expect(Buffer.from(o.packed_data).equals(ops[i].packed_data ?? Buffer.alloc(0))).to.equal(true);
+        expect(o.ttl).to.equal(ops[i].ttl ?? 0);
+        expect(o.silence_read).to.equal(ops[i].silence_read ?? 0);
+      });
+    });
+
+    it('round-trips BatchResponse both ways', () => {
+      const ours = encodeBatchResponse({ results });
+      expect(decodeBatchResponse(Res.serialize({ results })).results.map((r) => ({ ...r, packed_data: Buffer.from(r.packed_data) }))).to.deep.equal(
+        decodeBatchResponse(ours).results.map((r) => ({ ...r, packed_data: Buffer.from(r.packed_data) })),
+      );
+      const theirs = Res.deserialize(ours);
+      const mine = decodeBatchResponse(ours);
+      expect(mine.results.map((r) => ({ ...r, packed_data: Buffer.from(r.packed_data) }))).to.deep.equal(
+        theirs.results.map((r: any) => ({ ...r, packed_data: Buffer.from(r.packed_data) })),
+      );
+    });
+
+    it('skips unknown fields and throws (never crashes) on malformed bytes', () => {
+      // ops[0] = {id: 9, unknown field 15 (varint), unknown field 16 (bytes)}, then an unknown top-level fixed32.
+      const withUnknown = Buffer.from([0x0a, 0x08, 0x08, 0x09, 0x78, 0x01, 0x82, 0x01, 0x01, 0x00, 0x15, 1, 2, 3, 4]);
+      const d = decodeBatchRequest(withUnknown);
+      expect(d.ops.length).to.equal(1);
+      expect(d.ops[0].id).to.equal(9);
+      for (const bad of [[0x0a, 0x05, 0x08], [0x0a, 0x02, 0x08, 0x80], [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0x0f], [0x00]]) {
+        expect(() => decodeBatchRequest(Buffer.from(bad)), JSON.stringify(bad)).to.throw(Error, /malformed protobuf/);
+        expect(() => decodeBatchResponse(Buffer.from(bad)), JSON.stringify(bad)).to.throw(Error, /malformed protobuf/);
+      }
+    });
+
+    it('decodes 5000 random byte strings without anything but its own Error escaping', () => {
+      let seed = 12345;
+      const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+      for (let i = 0; i < 5000; i++) {
+        const buf = Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256)));
+        for (const decode of [decodeBatchRequest, decodeBatchResponse]) {
+          try {
+            decode(buf);
+          } catch (e) {
+            expect((e as Error).message).to.match(/^malformed protobuf/);
+          }
+        }
+      }
+    });
+
+    it('a malformed BatchRequest on the wire fails only that call; the master keeps serving', async () => {
+      const info = await startTestMaster();
+      try {
+        const client = new grpc.Client(`127.0.0.1:${info.grpc_port}`, grpc.credentials.createInsecure());
+        const err = await new Promise<any>((resolve) => {
+          client.makeUnaryRequest('/token.TokenService/ExecuteBatch', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0x05, 0x08]), { deadline: Date.now() + 5000 }, (e) => resolve(e));
+        });
+        expect(err?.code).to.be.oneOf([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT]);
+        client.close();
+        expect(await CRUDJT.read(await CRUDJT.create({ still: 1 }))).to.deep.equal({ data: { still: 1 } });
+      } finally {
+        await CRUDJT.Config.shutdownServer();
+      }
     });
   });
 });

@@ -37,6 +37,7 @@ import type { ReadTokenResponse__Output } from './generated/token/ReadTokenRespo
 import type { StatsResponse__Output } from './generated/token/StatsResponse';
 import type { TokenServiceClient } from './generated/token/TokenService';
 import type { UpdateTokenResponse__Output } from './generated/token/UpdateTokenResponse';
+import { withBatchCodec } from './batch_codec';
 import { formatAddress, tokenProto } from './proto';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -123,8 +124,7 @@ export class GrpcClientBackend implements Backend {
     this.address = options.socket !== undefined ? `unix:${options.socket}` : formatAddress(host, port);
     this.deadlineMs = deadlineMs;
     this.batching = options.batch !== false;
-    const TokenService = tokenProto().TokenService;
-    this.client = new TokenService(this.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+    this.client = new (clientConstructor())(this.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as TokenServiceClient;
   }
 
   /** 'batch' until the master is found not to implement Batch, then 'unary'. */
@@ -483,3 +483,11 @@ export class GrpcClientBackend implements Backend {
   }
 }
 
+
+let ctor: grpc.ServiceClientConstructor | null = null;
+
+/** TokenService's client class, with the hand-written codec for Batch/ExecuteBatch. */
+function clientConstructor(): grpc.ServiceClientConstructor {
+  if (ctor === null) ctor = grpc.makeGenericClientConstructor(withBatchCodec(tokenProto().TokenService.service), 'TokenService');
+  return ctor;
+}

@@ -29,6 +29,7 @@ import type { BatchResponse } from './generated/token/BatchResponse';
 import type { BatchResult } from './generated/token/BatchResult';
 import type { StatsResponse } from './generated/token/StatsResponse';
 import type { TokenServiceHandlers } from './generated/token/TokenService';
+import { withBatchCodec } from './batch_codec';
 import { formatAddress, tokenProto } from './proto';
 
 /** Most ops one BatchRequest may carry. */
@@ -58,7 +59,7 @@ export class TokenServiceMaster {
 
   /** Registers the TokenService handlers on `server`. */
   addToServer(server: grpc.Server): void {
-    server.addService(tokenProto().TokenService.service, this.handlers());
+    server.addService(withBatchCodec(tokenProto().TokenService.service), this.handlers());
   }
 
   private handlers(): TokenServiceHandlers {
