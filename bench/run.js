@@ -193,6 +193,24 @@ async function startMaster(C, dir) {
   });
 }
 
+/** Best-effort removal of a temporary directory (never throws). */
+function removeDir(dir) {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+  } catch (e) {
+    log(`  could not remove ${dir}: ${e.message}`);
+  }
+}
+
+/** Stops the master if one runs (after a failed section), never throws. */
+async function stopMaster(C) {
+  try {
+    if (C.Config.role()) await C.Config.shutdownServer();
+  } catch (e) {
+    log(`  shutdownServer failed: ${e.message}`);
+  }
+}
+
 /** Bytes on disk (st_blocks, what du counts) and apparent size of a directory. */
 function diskUsage(dir) {
   let blocks = 0;
@@ -201,7 +219,9 @@ function diskUsage(dir) {
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      const st = fs.statSync(p);
+      // The engine may rotate a log segment away between readdir and stat.
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      if (st === undefined) continue;
       if (e.isDirectory()) walk(p);
       else {
         blocks += st.blocks * 512;
@@ -474,7 +494,8 @@ async function diskFootprint(C, opts, results) {
       results.disk.samples.push(du);
       log(`  disk ${rep + 1}/${reps}: ${n} x ${sizes[0]} B tokens -> ${(du.on_disk_bytes / 1e6).toFixed(2)} MB on disk (${(du.apparent_bytes / 1e6).toFixed(2)} MB apparent)`);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await stopMaster(C);
+      removeDir(dir);
     }
   }
 }
@@ -525,7 +546,8 @@ async function churn(C, ctx, opts, results) {
     results.churn = { live: n, cycles, seconds, ops_per_sec: (2 * cycles) / seconds, bad_deletes: bad, sampled_live_ok: stillLive, before, trend, after };
     log(`  churn: ${n} live, ${cycles} create+delete cycles in ${seconds.toFixed(2)} s: ${(before.on_disk_bytes / 1e6).toFixed(2)} MB -> ${(after.on_disk_bytes / 1e6).toFixed(2)} MB on disk`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stopMaster(C);
+    removeDir(dir);
   }
 }
 
@@ -564,6 +586,7 @@ async function main() {
     disk: null,
     churn: null,
     throughput: null,
+    errors: [],
   };
   log(`crudjt bench: ${opts.runs} run(s) of ${opts.ops} ops, ${results.meta.cpu_count} x ${results.meta.cpu_model}, node ${process.version}, load ${results.meta.loadavg_start.map((x) => x.toFixed(2)).join(' ')}`);
 
@@ -577,7 +600,7 @@ async function main() {
 
   const cleanups = [];
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crudjt-bench-store-'));
-  cleanups.push(() => fs.rmSync(storeDir, { recursive: true, force: true }));
+  cleanups.push(() => removeDir(storeDir));
   let peers = allPeers();
   if (opts.only) peers = peers.filter((p) => opts.only.includes(p.id));
   try {
@@ -631,12 +654,24 @@ async function main() {
       for (const p of peers) await p.close().catch(() => {});
     });
 
+    // A failing section is recorded in results.errors and the others go on:
+    // a bench that dies at minute 11 and writes nothing helps nobody.
+    const section = async (name, fn) => {
+      try {
+        await fn();
+      } catch (e) {
+        const msg = `${e && e.name}: ${e && e.message}`;
+        results.errors.push({ section: name, error: msg });
+        log(`  ${name} failed: ${msg}`);
+      }
+      fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n'); // partial results so far
+    };
     log(`C/R/U/D: ${peers.map((p) => p.id).join(', ')}`);
-    await crudTable(ctx, peers, opts, results);
+    await section('C/R/U/D table', () => crudTable(ctx, peers, opts, results));
 
     if (opts.tput && ctx.grpcWorker) {
       log('gRPC throughput: 1, 2, 4 client processes, 1 and 64 calls in flight each');
-      await throughput(ctx, opts, results, ctx.grpcWorker);
+      await section('gRPC throughput', () => throughput(ctx, opts, results, ctx.grpcWorker));
     } else if (opts.tput) {
       results.throughput_error = ctx.crudjtError || ctx.grpcWorkerError || 'no gRPC client';
     }
@@ -648,10 +683,10 @@ async function main() {
       ctx.redis = null;
     }
     if (opts.disk && ctx.crudjt) {
-      await ctx.crudjt.Config.shutdownServer();
+      await stopMaster(ctx.crudjt);
       log('disk footprint');
-      await diskFootprint(ctx.crudjt, opts, results);
-      await churn(ctx.crudjt, ctx, opts, results);
+      await section('disk footprint', () => diskFootprint(ctx.crudjt, opts, results));
+      await section('churn', () => churn(ctx.crudjt, ctx, opts, results));
     } else if (opts.disk) {
       results.disk = { error: ctx.crudjtError };
     }

@@ -187,6 +187,11 @@ function renderMarkdown(results) {
   } else if (results.throughput_error) {
     out.push('### gRPC throughput', '', `skipped: ${results.throughput_error}`, '');
   }
+  if (results.errors && results.errors.length) {
+    out.push('### Errors', '');
+    for (const e of results.errors) out.push(`- ${e.section}: ${e.error}`);
+    out.push('');
+  }
   if (m.duration_seconds) out.push(`_Bench took ${m.duration_seconds} s; every sample is in bench/results.json._`, '');
   return out.join('\n');
 }
