@@ -186,10 +186,11 @@ void StoreBench(const std::string& dir, size_t tokens) {
   std::printf(
       "%zu tokens (fill %.2f us/op), us/op wall (cpu of the calling thread):\n"
       "  create %s  read %s  update %s\n  read+decrement %s  remove %s\n"
-      "  [%zu ops each; page file %.1f MB]\n",
+      "  [%zu ops each; page file %.1f MB, %llu of %llu pages free]\n",
       tokens, fill, create.c_str(), read.c_str(), update.c_str(), read_counted.c_str(),
       remove.c_str(), ops,
-      double(stats.page_file_bytes) / (1 << 20));
+      double(stats.page_file_bytes) / (1 << 20), (unsigned long long)stats.pages_free,
+      (unsigned long long)stats.pages_total);
   auto t0c = Clock::now();
   s->Close();
   std::printf("  close (checkpoint) %.0f ms\n", UsSince(t0c, 1) / 1000);
