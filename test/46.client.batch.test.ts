@@ -276,6 +276,38 @@ describe('client batching (Batch stream)', () => {
     });
   });
 
+  describe("against a master with durability 'sync' (async engine calls)", () => {
+    let master: RoleChild;
+
+    before(async () => {
+      master = await RoleChild.master({ store_jt_path: freshStorePath(), durability: 'sync' });
+      CRUDJT.Config.connectToMaster({ grpc_port: master.port });
+    });
+    after(async () => {
+      await CRUDJT.Config.shutdownServer();
+      await master.stop();
+    });
+
+    it('still keeps the order of calls on one token, across batch messages', async () => {
+      const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => CRUDJT.create({ i }, null, 100)));
+      const runs = tokens.map((t, i) => [
+        CRUDJT.read(t),
+        CRUDJT.update(t, { i, v: 1 }),
+        CRUDJT.read(t),
+        CRUDJT.delete(t),
+        CRUDJT.read(t),
+      ]);
+      // A second wave on the same tokens, issued on a later turn (another message).
+      await new Promise((r) => setImmediate(r));
+      const late = tokens.map((t) => CRUDJT.update(t, { again: true }));
+      const answers = await Promise.all(runs.map((r) => Promise.all(r)));
+      answers.forEach((a, i) => {
+        expect(a).to.deep.equal([{ metadata: { silence_read: 99 }, data: { i } }, true, { data: { i, v: 1 } }, true, null]);
+      });
+      expect(await Promise.all(late)).to.deep.equal(tokens.map(() => false));
+    });
+  });
+
   describe('against a master without the Batch RPC', () => {
     let old: UnaryOnlyMaster;
 
