@@ -393,16 +393,42 @@ TEST_CASE("BTree: a corrupt newest meta falls back to the previous checkpoint") 
   CHECK(v == "first");
 }
 
+// Rewrites the version of both meta pages, re-sealing each with a valid
+// checksum when `reseal` (a genuinely newer file) or leaving the old one
+// (a flipped byte).
+static void SetMetaVersion(const std::string& path, uint32_t version, bool reseal) {
+  for (int slot = 0; slot < 2; ++slot) {
+    uint8_t meta[kPageSize];
+    int fd = ::open(path.c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pread(fd, meta, kPageSize, slot * kPageSize) == ssize_t(kPageSize));
+    EncodeFixed32(meta + page::kMetaVersionOffset, version);
+    if (reseal) {
+      EncodeFixed32(meta + page::kMetaCrcOffset,
+                    crc32c::Mask(crc32c::Value(meta, page::kMetaCrcOffset)));
+    }
+    REQUIRE(::pwrite(fd, meta, kPageSize, slot * kPageSize) == ssize_t(kPageSize));
+    ::close(fd);
+  }
+}
+
 TEST_CASE("BTree: a newer format version is NotSupported") {
   std::string path = TempPath("version.pages");
   { auto t = OpenTree(path); }
-  uint8_t v[4];
-  EncodeFixed32(v, page::kFormatVersion + 1);
-  PatchFile(path, page::kMetaVersionOffset, v, 4);
-  PatchFile(path, kPageSize + page::kMetaVersionOffset, v, 4);
+  SetMetaVersion(path, page::kFormatVersion + 1, /*reseal=*/true);
   std::unique_ptr<BTree> t;
   Status s = BTree::Open(path, BTreeOptions(), &t);
   CHECK(s.IsNotSupported());
+  CHECK(s.message().find(path) != std::string::npos);
+}
+
+TEST_CASE("BTree: a flipped version byte is Corruption, not a newer format") {
+  std::string path = TempPath("version-flip.pages");
+  { auto t = OpenTree(path); }
+  SetMetaVersion(path, page::kFormatVersion + 1, /*reseal=*/false);
+  std::unique_ptr<BTree> t;
+  Status s = BTree::Open(path, BTreeOptions(), &t);
+  CHECK(s.IsCorruption());
   CHECK(s.message().find(path) != std::string::npos);
 }
 

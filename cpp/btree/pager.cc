@@ -230,13 +230,17 @@ Status Pager::ReadMeta(int slot, uint8_t* buf, bool* valid, bool* newer) {
   if (n < 0) return Status::IOError(Errno(path_, "read meta page", errno));
   if (static_cast<size_t>(n) < kPageSize) return Status::OK();
   if (std::memcmp(buf + page::kMetaMagicOffset, page::kMagic, 8) != 0) return Status::OK();
+  // The checksum comes first: a flipped byte in the version field must read
+  // as a damaged meta page, not as a store from the future. Magic, version
+  // and the checksum's offset and range are the part of the meta page every
+  // format version keeps, so a genuinely newer file still verifies here.
+  uint32_t crc = crc32c::Unmask(DecodeFixed32(buf + page::kMetaCrcOffset));
+  if (crc != crc32c::Value(buf, page::kMetaCrcOffset)) return Status::OK();
   uint32_t version = DecodeFixed32(buf + page::kMetaVersionOffset);
   if (version > page::kFormatVersion) {
     *newer = true;
     return Status::OK();
   }
-  uint32_t crc = crc32c::Unmask(DecodeFixed32(buf + page::kMetaCrcOffset));
-  if (crc != crc32c::Value(buf, page::kMetaCrcOffset)) return Status::OK();
   *valid = version == page::kFormatVersion &&
            DecodeFixed32(buf + page::kMetaPageSizeOffset) == kPageSize;
   return Status::OK();

@@ -151,7 +151,9 @@ Status StoreImpl::Recover(OpenInfo* info) {
   }
   if (!fresh && (replay.empty() || replay.front() != replay_from)) {
     return Status::Corruption(wal::SegmentFileName(dir_, replay_from) +
-                              ": log segment needed by recovery is missing");
+                              ": log segment needed by recovery is missing (the checkpoint in " +
+                              dir_ + "/" + kPageFileName + " refers to it: the page file's newest meta page "
+                              "or the log directory is damaged)");
   }
   for (size_t i = 1; i < replay.size(); ++i) {
     if (replay[i] != replay[i - 1] + 1) {
