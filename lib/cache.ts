@@ -25,8 +25,22 @@ export interface CachedRead {
 
 export const DEFAULT_MAX_ENTRIES = 10000;
 
+// One cached token in the recency list.
+interface Node {
+  token: string;
+  entry: CachedRead;
+  newer: Node | null;
+  older: Node | null;
+}
+
+// The recency order is an explicit doubly linked list, not Map insertion
+// order: V8 leaves a hole for each Map deletion and keys().next() walks
+// over them, so evicting "the first key" of a busy 10,000-entry Map cost
+// ~9 us per fill (measured by bench/profile.js), against O(1) here.
 export class ReadCache {
-  private readonly entries = new Map<string, CachedRead>();
+  private readonly nodes = new Map<string, Node>();
+  private newest: Node | null = null;
+  private oldest: Node | null = null;
   private readonly maxEntries: number;
   private writeEpoch = 0;
   hits = 0;
@@ -41,7 +55,7 @@ export class ReadCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.nodes.size;
   }
 
   /**
@@ -49,21 +63,22 @@ export class ReadCache {
    * expiry has come is dropped (the engine gives the authoritative answer).
    */
   get(token: string, now: number): CachedRead | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) {
+    const node = this.nodes.get(token);
+    if (node === undefined) {
       this.misses++;
       return undefined;
     }
-    if (entry.expiresAt !== null && entry.expiresAt - now <= 0) {
-      this.entries.delete(token);
+    if (node.entry.expiresAt !== null && node.entry.expiresAt - now <= 0) {
+      this.remove(node);
       this.misses++;
       return undefined;
     }
-    // Refresh recency: Map iteration order is insertion order.
-    this.entries.delete(token);
-    this.entries.set(token, entry);
+    if (node !== this.newest) {
+      this.unlink(node);
+      this.pushNewest(node);
+    }
     this.hits++;
-    return entry;
+    return node.entry;
   }
 
   /** Snapshot to pass to fill() after the engine call. */
@@ -74,22 +89,51 @@ export class ReadCache {
   /** Caches an engine read that started at `epoch`, unless a write intervened. */
   fill(token: string, epoch: number, payload: Buffer, expiresAt: number | null): void {
     if (epoch !== this.writeEpoch) return;
-    this.entries.delete(token);
-    this.entries.set(token, { payload, expiresAt });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    const entry = { payload, expiresAt };
+    const node = this.nodes.get(token);
+    if (node !== undefined) {
+      node.entry = entry;
+      this.unlink(node);
+      this.pushNewest(node);
+      return;
     }
+    const added: Node = { token, entry, newer: null, older: null };
+    this.nodes.set(token, added);
+    this.pushNewest(added);
+    if (this.nodes.size > this.maxEntries && this.oldest !== null) this.remove(this.oldest);
   }
 
   /** Drops `token`; called before and after every write of it. */
   evict(token: string): void {
     this.writeEpoch++;
-    this.entries.delete(token);
+    const node = this.nodes.get(token);
+    if (node !== undefined) this.remove(node);
   }
 
   clear(): void {
     this.writeEpoch++;
-    this.entries.clear();
+    this.nodes.clear();
+    this.newest = this.oldest = null;
+  }
+
+  private remove(node: Node): void {
+    this.nodes.delete(node.token);
+    this.unlink(node);
+  }
+
+  private unlink(node: Node): void {
+    if (node.newer !== null) node.newer.older = node.older;
+    else this.newest = node.older;
+    if (node.older !== null) node.older.newer = node.newer;
+    else this.oldest = node.newer;
+    node.newer = node.older = null;
+  }
+
+  private pushNewest(node: Node): void {
+    node.older = this.newest;
+    node.newer = null;
+    if (this.newest !== null) this.newest.newer = node;
+    this.newest = node;
+    if (this.oldest === null) this.oldest = node;
   }
 }

@@ -42,6 +42,30 @@ describe('ReadCache', () => {
     expect(c.get('d', 0)).to.not.equal(undefined);
   });
 
+  it('evicts in exactly least-recently-used order over a random sequence (array model)', () => {
+    const rand = mulberry32(7);
+    const max = 16;
+    const c = new ReadCache({ maxEntries: max });
+    let model: string[] = []; // most recent last
+    for (let i = 0; i < 20000; i++) {
+      const token = `t${rand(40)}`;
+      const op = rand(3);
+      if (op === 0) {
+        const hit = c.get(token, 0) !== undefined;
+        expect(hit).to.equal(model.includes(token));
+        if (hit) model = [...model.filter((t) => t !== token), token];
+      } else if (op === 1) {
+        c.fill(token, c.epoch(), bytes, null);
+        model = [...model.filter((t) => t !== token), token];
+        if (model.length > max) model.shift();
+      } else {
+        c.evict(token);
+        model = model.filter((t) => t !== token);
+      }
+      expect(c.size).to.equal(model.length);
+    }
+  });
+
   it('drops an entry whose expiry has come', () => {
     const c = new ReadCache();
     c.fill('a', c.epoch(), bytes, 1000);
