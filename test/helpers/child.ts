@@ -2,7 +2,7 @@
 // over IPC, so that tests can run a master (or a client) in another process.
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { CRUDJT, onCleanup, SECRET } from '../00.setup';
+import { CRUDJT, freshStorePath, onCleanup, SECRET } from '../00.setup';
 
 const SCRIPT = path.join(__dirname, 'master-process.ts');
 
@@ -122,4 +122,26 @@ export class RoleChild {
     this.proc.kill(signal);
     await this.exited;
   }
+}
+
+/**
+ * Mocha hooks for the enclosing describe(): a master in a child process on a
+ * fresh store, and this process connected to it as a client. Returns a
+ * getter for the child (valid inside the tests).
+ */
+export function useChildMaster(): () => RoleChild {
+  let master: RoleChild | undefined;
+  before(async function () {
+    this.timeout(20000);
+    master = await RoleChild.master({ store_jt_path: freshStorePath() });
+    CRUDJT.Config.connectToMaster({ grpc_port: master.port });
+  });
+  after(async () => {
+    await CRUDJT.Config.shutdownServer();
+    await master?.stop();
+  });
+  return () => {
+    if (master === undefined) throw new Error('the child master has not started');
+    return master;
+  };
 }
