@@ -86,25 +86,33 @@ export class MasterStore implements Backend {
   // The engine's answer (or the cache's, for unlimited tokens): payload
   // bytes, ms left (-1 = none), reads left (-1 = none).
   private async readRaw(token: string): Promise<RawRead | null> {
+    if (!this.sync) return this.readRawSync(token);
     const hit = this.cacheHit(token);
     if (hit !== undefined) return hit;
-    const cache = this.cache;
-    const epoch = cache?.epoch() ?? 0;
-    // Taken before the engine's own clock reading, so that the cached
-    // expiry (startedAt + ttlLeftMs) is never later than the engine's.
+    const epoch = this.cache?.epoch() ?? 0;
     const startedAt = Date.now();
     let r: NativeReadResult | null;
     try {
-      r = this.sync ? await this.native.readAsync(token) : this.native.read(token);
+      r = await this.native.readAsync(token);
     } catch (e) {
       throw fromNative(e);
     }
-    if (r === null) return null;
-    const [payload, ttlLeftMs, readsLeft] = r;
-    if (cache !== null && readsLeft < 0) {
-      cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
+    return this.engineRead(token, epoch, startedAt, r);
+  }
+
+  // readRaw() with the synchronous engine call ('background' durability).
+  private readRawSync(token: string): RawRead | null {
+    const hit = this.cacheHit(token);
+    if (hit !== undefined) return hit;
+    const epoch = this.cache?.epoch() ?? 0;
+    const startedAt = Date.now();
+    let r: NativeReadResult | null;
+    try {
+      r = this.native.read(token);
+    } catch (e) {
+      throw fromNative(e);
     }
-    return { payload, ttlLeftMs, readsLeft };
+    return this.engineRead(token, epoch, startedAt, r);
   }
 
   private cacheHit(token: string): RawRead | undefined {
@@ -116,23 +124,15 @@ export class MasterStore implements Backend {
     return { payload: hit.payload, ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
   }
 
-  // readRaw() with the synchronous engine call ('background' batches).
-  private readRawSync(token: string): RawRead | null {
-    const hit = this.cacheHit(token);
-    if (hit !== undefined) return hit;
-    const cache = this.cache;
-    const epoch = cache?.epoch() ?? 0;
-    const startedAt = Date.now();
-    let r: NativeReadResult | null;
-    try {
-      r = this.native.read(token);
-    } catch (e) {
-      throw fromNative(e);
-    }
+  // The engine's read, cached when it has no read limit. `epoch` and
+  // `startedAt` are taken before the engine call: the epoch so that a write
+  // that overtook the read keeps it out of the cache, the time so that the
+  // cached expiry (startedAt + ttlLeftMs) is never later than the engine's.
+  private engineRead(token: string, epoch: number, startedAt: number, r: NativeReadResult | null): RawRead | null {
     if (r === null) return null;
     const [payload, ttlLeftMs, readsLeft] = r;
-    if (cache !== null && readsLeft < 0) {
-      cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
+    if (this.cache !== null && readsLeft < 0) {
+      this.cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
     }
     return { payload, ttlLeftMs, readsLeft };
   }
