@@ -13,9 +13,34 @@ export interface ReadResult<T extends Record<string, unknown> = Record<string, a
   data: T;
 }
 
+/**
+ * One live session of a subject (listSubject): an opaque handle that
+ * revokeHandle() accepts but that never reveals the token, and the limits
+ * left (as read() reports them, absent when not set).
+ */
+export interface SessionInfo {
+  handle: string;
+  metadata: { ttl?: number; silence_read?: number };
+}
+
 export interface Backend {
-  readonly role: 'master' | 'client';
-  create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string>;
+  readonly role: 'master' | 'client' | 'cluster';
+  /**
+   * `subject` (1..128 UTF-8 bytes, or null/absent = none) ties the token to
+   * e.g. a user id, for revokeSubject/listSubject. Stored as a keyed hash.
+   */
+  create(packed: Buffer, ttl: Limit, silenceRead: Limit, subject?: string | null): Promise<string>;
+  /**
+   * Sliding expiry: a new lifetime of `ttl` seconds from now (null = no
+   * expiry); data, subject and reads left untouched. false = not live.
+   */
+  touch(token: string, ttl: Limit): Promise<boolean>;
+  /** Deletes every live token of the subject; the count (work ~ their number). */
+  revokeSubject(subject: string): Promise<number>;
+  /** The subject's live tokens as opaque handles with their limits left. */
+  listSubject(subject: string): Promise<SessionInfo[]>;
+  /** Deletes the token behind a listSubject handle; false when not live or malformed. */
+  revokeHandle(handle: string): Promise<boolean>;
   read(token: string): Promise<ReadResult | null>;
   /**
    * Optional: read() already encoded as the ReadToken answer (MessagePack of
@@ -41,14 +66,15 @@ export interface Backend {
 
 /** One validated operation of a batch. */
 export type BatchOp =
-  | { kind: 'create'; packed: Buffer; ttl: Limit; silenceRead: Limit }
+  | { kind: 'create'; packed: Buffer; ttl: Limit; silenceRead: Limit; subject?: string | null }
   | { kind: 'read'; token: string }
   | { kind: 'update'; token: string; packed: Buffer; ttl: Limit; silenceRead: Limit }
-  | { kind: 'delete'; token: string };
+  | { kind: 'delete'; token: string }
+  | { kind: 'touch'; token: string; ttl: Limit };
 
 /**
  * What one op of a batch gave: create the token, read the ReadToken answer
- * (MessagePack of the result, nil when not found), update/delete the boolean;
+ * (MessagePack of the result, nil when not found), update/delete/touch the boolean;
  * or the error (TypeError, RangeError, InvalidState, InternalError).
  */
 export type BatchOutcome = { ok: true; value: string | Buffer | boolean } | { ok: false; error: Error };
