@@ -1,0 +1,115 @@
+#include "crudjt/record_codec.h"
+
+#include <cstring>
+
+#include "crudjt/store.h"
+#include "crypto/aead.h"
+#include "crypto/index_hasher.h"
+#include "crypto/keys.h"
+#include "crypto/random.h"
+#include "store/record.h"
+#include "util/base64url.h"
+
+namespace crudjt {
+
+namespace {
+
+constexpr size_t kTokenRandomBytes = 16;
+constexpr char kSubjectDomain[] = "\0crudjt subject\0";  // 16 bytes incl. both NULs
+constexpr size_t kSubjectDomainBytes = sizeof(kSubjectDomain) - 1;
+
+static_assert(kRecordKeyBytes == kIndexKeyBytes, "the codec's key is the tree key");
+static_assert(kRecordOffsetKeyId + 4 == kRecordFixedBytes, "record head layout");
+
+std::string_view KeyView(const uint8_t key[kRecordKeyBytes]) {
+  return std::string_view(reinterpret_cast<const char*>(key), kRecordKeyBytes);
+}
+
+}  // namespace
+
+struct RecordCodec::Impl {
+  DerivedKeys keys;
+  std::unique_ptr<IndexHasher> hasher;
+  std::unique_ptr<Aead> aead;
+  ~Impl() { keys.Wipe(); }
+};
+
+RecordCodec::RecordCodec() : impl_(new Impl) { std::memset(&impl_->keys, 0, sizeof(impl_->keys)); }
+
+RecordCodec::~RecordCodec() = default;
+
+Status RecordCodec::Create(std::string_view secret, std::unique_ptr<RecordCodec>* out) {
+  std::unique_ptr<RecordCodec> c(new RecordCodec);
+  Status s = DeriveKeys(secret, &c->impl_->keys);
+  if (!s.ok()) return s;
+  c->impl_->hasher.reset(new IndexHasher(c->impl_->keys.index_key));
+  s = Aead::Create(c->impl_->keys.seal_key, &c->impl_->aead);
+  if (!s.ok()) return s;
+  *out = std::move(c);
+  return Status::OK();
+}
+
+uint32_t RecordCodec::key_id() const { return impl_->keys.key_id; }
+
+bool RecordCodec::HashToken(std::string_view token, uint8_t out[kRecordKeyBytes]) const {
+  if (token.empty() || token.size() > kMaxTokenChars || !IsBase64Url(token)) return false;
+  impl_->hasher->Hash(token, out);
+  return true;
+}
+
+void RecordCodec::HashSubject(std::string_view subject, uint8_t out[kRecordKeyBytes]) const {
+  std::string m(kSubjectDomain, kSubjectDomainBytes);
+  m.append(subject.data(), subject.size());
+  impl_->hasher->Hash(m, out);
+}
+
+Status RecordCodec::NewToken(std::string* token, uint8_t key[kRecordKeyBytes]) {
+  uint8_t raw[kTokenRandomBytes];
+  Status s = RandomBytes(raw, sizeof(raw));
+  if (!s.ok()) return s;
+  *token = Base64UrlEncode(raw, sizeof(raw));
+  impl_->hasher->Hash(*token, key);
+  return Status::OK();
+}
+
+Status RecordCodec::Seal(const uint8_t key[kRecordKeyBytes], std::string_view payload,
+                         int64_t expires_at_ms, int64_t reads_left, std::string* record) {
+  if (payload.empty() || payload.size() > kMaxPayloadBytes) {
+    return Status::InvalidArgument("payload must be 1.." + std::to_string(kMaxPayloadBytes) +
+                                   " bytes, got " + std::to_string(payload.size()));
+  }
+  if (expires_at_ms < 0) return Status::InvalidArgument("expires_at_ms must be >= 0");
+  if (reads_left != kNoLimit && (reads_left < 1 || reads_left > kMaxReads)) {
+    return Status::InvalidArgument("reads_left must be -1 or 1.." + std::to_string(kMaxReads));
+  }
+  uint8_t nonce[kAeadNonceBytes];
+  Status s = RandomBytes(nonce, sizeof(nonce));
+  if (!s.ok()) return s;
+  std::string sealed;
+  s = impl_->aead->Seal(nonce, KeyView(key), payload, &sealed);
+  if (!s.ok()) return s;
+  RecordHead head;
+  head.expires_at_ms = expires_at_ms;
+  head.reads_left = reads_left;
+  head.key_id = impl_->keys.key_id;
+  SealedRecord::Encode(head, nonce, sealed, record);
+  return Status::OK();
+}
+
+Status RecordCodec::OpenRecord(const uint8_t key[kRecordKeyBytes], std::string_view record,
+                               std::string* payload, RecordLimits* limits) {
+  RecordHead head;
+  const uint8_t* nonce;
+  std::string_view sealed;
+  Status s = SealedRecord::Decode(record, &head, &nonce, &sealed);
+  if (!s.ok()) return s;
+  if (head.key_id != impl_->keys.key_id) return Status::NotFound();
+  s = impl_->aead->Open(nonce, KeyView(key), sealed, payload);
+  if (!s.ok()) return Status::Corruption("a record sealed under the current key fails authentication");
+  limits->expires_at_ms = head.expires_at_ms;
+  limits->reads_left = head.reads_left;
+  limits->key_id = head.key_id;
+  return Status::OK();
+}
+
+}  // namespace crudjt
