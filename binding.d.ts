@@ -22,6 +22,8 @@ export interface NativeOpenOptions {
   pageCacheBytes?: number;
   sweepOnOpen?: boolean;
   sweepIntervalMs?: number;
+  /** Key rotation: raw 32/48/64-byte secrets used before the current one. */
+  previousSecretKeys?: Buffer[];
 }
 
 export interface NativeOpenInfo {
@@ -41,10 +43,28 @@ export interface NativeStats {
   lastCheckpointMs: number;
   lastSweepMs: number;
   lastSweepRemoved: number;
+  /** Token records still sealed under a previous key (exact across restarts); 0 = old keys can go. */
+  previousKeyRecords: number;
 }
 
 /** [payload, ttlLeftMs (-1 = none), readsLeft (-1 = none)] */
 export type NativeReadResult = [payload: Buffer, ttlLeftMs: number, readsLeft: number];
+
+/** [handle (22-char base64url of the 16-byte tree key), ttlLeftMs (-1 = none), readsLeft (-1 = none)] */
+export type NativeSession = [handle: string, ttlLeftMs: number, readsLeft: number];
+
+/** One op of applyBatch. subject: UTF-8 bytes, 1..128, or null/absent = none. */
+export type NativeBatchOp =
+  | [0, payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null]   // create
+  | [1, token: string]                                                             // read
+  | [2, token: string, payload: Buffer, ttlMs: number, maxReads: number]           // update (keeps the subject)
+  | [3, token: string]                                                             // remove
+  | [4, token: string, ttlMs: number];                                             // touch
+
+/** An op's failure inside a batch (other ops are unaffected). */
+export interface NativeBatchError { code: string /* CRUDJT_... as thrown errors */; message: string }
+/** create: token string; read: NativeReadResult | null; update/remove/touch: boolean; or NativeBatchError. */
+export type NativeBatchResult = string | NativeReadResult | null | boolean | NativeBatchError;
 
 /**
  * An open store. The per-token methods are synchronous: each is a few
@@ -56,15 +76,35 @@ export type NativeReadResult = [payload: Buffer, ttlLeftMs: number, readsLeft: n
  * 'CRUDJT_CLOSED'.
  */
 export interface NativeStore {
-  create(payload: Buffer, ttlMs: number, maxReads: number): string;
+  /** subject: UTF-8 bytes, 1..128 (absent/null = none), for revokeSubject/listSubject. */
+  create(payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null): string;
   read(token: string): NativeReadResult | null;
   update(token: string, payload: Buffer, ttlMs: number, maxReads: number): boolean;
   remove(token: string): boolean;
 
-  createAsync(payload: Buffer, ttlMs: number, maxReads: number): Promise<string>;
+  createAsync(payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null): Promise<string>;
   readAsync(token: string): Promise<NativeReadResult | null>;
   updateAsync(token: string, payload: Buffer, ttlMs: number, maxReads: number): Promise<boolean>;
   removeAsync(token: string): Promise<boolean>;
+
+  /** New lifetime from now (ttlMs 1..MAX_TTL_MS, or -1 = no expiry); payload and reads untouched. false = not live. */
+  touch(token: string, ttlMs: number): boolean;
+  touchAsync(token: string, ttlMs: number): Promise<boolean>;
+  /** Deletes every live token of the subject; the count. Work proportional to the subject's tokens. */
+  revokeSubject(subject: Buffer): Promise<number>;
+  /** The subject's live tokens (expired/exhausted ones excluded), as handles that never reveal the token. */
+  listSubject(subject: Buffer): NativeSession[];
+  /** Deletes the token behind a handle from listSubject; false when it is not live or the handle is malformed. */
+  revokeHandle(handle: string): boolean;
+  revokeHandleAsync(handle: string): Promise<boolean>;
+  /** Runs the ops in order under one lock hold with ONE log append (one write) and one flush-thread wake-up. At most 4096 ops (else TypeError). */
+  applyBatch(ops: NativeBatchOp[]): NativeBatchResult[];
+  /** Same, off the main thread, with one fsync for the whole batch under durability 'sync'. */
+  applyBatchAsync(ops: NativeBatchOp[]): Promise<NativeBatchResult[]>;
+  /** Re-seals, in small batches without blocking callers, every record still sealed under a previous key; the count. */
+  resealPrevious(): Promise<number>;
+  /** Export for `crudjt-server migrate`: up to `limit` live records after `afterKey` (null = from the start), in key order. */
+  exportRecords(afterKey: Buffer | null, limit: number): Array<[treeKey: Buffer, record: Buffer]>;
 
   sweep(): Promise<number>;
   flush(): Promise<void>;

@@ -377,7 +377,8 @@ Status StoreImpl::GetLive(const TreeKey& key, int64_t now, std::string* value, R
 }
 
 Status StoreImpl::Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-                         std::string* token) {
+                         std::string* token, std::string_view subject) {
+  if (!subject.empty()) return Status::NotSupported("subjects: not implemented yet");
   Status s = CheckWriteArgs(payload, ttl_ms, max_reads);
   if (!s.ok()) return s;
   // One getrandom() for the token and the nonce.
@@ -500,6 +501,38 @@ Status StoreImpl::Remove(std::string_view token, bool* removed) {
   if (!s.ok()) return s;
   *removed = true;
   return Status::OK();
+}
+
+Status StoreImpl::Touch(std::string_view, int64_t, bool* touched) {
+  *touched = false;
+  return Status::NotSupported("Touch: not implemented yet");
+}
+Status StoreImpl::RevokeSubject(std::string_view, uint64_t* removed) {
+  *removed = 0;
+  return Status::NotSupported("RevokeSubject: not implemented yet");
+}
+Status StoreImpl::ListSubject(std::string_view, std::vector<SessionInfo>* sessions) {
+  sessions->clear();
+  return Status::NotSupported("ListSubject: not implemented yet");
+}
+Status StoreImpl::RevokeHandle(std::string_view, bool* removed) {
+  *removed = false;
+  return Status::NotSupported("RevokeHandle: not implemented yet");
+}
+Status StoreImpl::ApplyBatch(const std::vector<BatchOp>&, std::vector<BatchResult>* results) {
+  results->clear();
+  return Status::NotSupported("ApplyBatch: not implemented yet");
+}
+Status StoreImpl::ResealPrevious(uint64_t* count) {
+  if (count) *count = 0;
+  return Status::NotSupported("ResealPrevious: not implemented yet");
+}
+Status StoreImpl::ExportRecords(std::string_view, size_t,
+                                std::vector<std::pair<std::string, std::string>>* out,
+                                bool* done) {
+  out->clear();
+  *done = true;
+  return Status::NotSupported("ExportRecords: not implemented yet");
 }
 
 // ---------------------------------------------------------------- stats

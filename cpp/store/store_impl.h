@@ -88,11 +88,20 @@ class StoreImpl : public Store {
   Status Init(std::string_view secret_key, OpenInfo* info);
 
   Status Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-                std::string* token) override;
+                std::string* token, std::string_view subject = {}) override;
   Status Read(std::string_view token, ReadResult* result) override;
   Status Update(std::string_view token, std::string_view payload, int64_t ttl_ms,
                 int64_t max_reads, bool* updated) override;
   Status Remove(std::string_view token, bool* removed) override;
+  Status Touch(std::string_view token, int64_t ttl_ms, bool* touched) override;
+  Status RevokeSubject(std::string_view subject, uint64_t* removed) override;
+  Status ListSubject(std::string_view subject, std::vector<SessionInfo>* sessions) override;
+  Status RevokeHandle(std::string_view handle, bool* removed) override;
+  Status ApplyBatch(const std::vector<BatchOp>& ops, std::vector<BatchResult>* results) override;
+  Status ResealPrevious(uint64_t* count) override;
+  Status ExportRecords(std::string_view after_key, size_t limit,
+                       std::vector<std::pair<std::string, std::string>>* out,
+                       bool* done) override;
   Status Sweep(uint64_t* removed) override;
   Status Flush() override;
   Status Checkpoint() override;

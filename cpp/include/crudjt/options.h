@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace crudjt {
 
@@ -46,6 +48,16 @@ struct Options {
   // Expired tokens are invisible to readers at once whatever these say.
   bool sweep_on_open = true;
   uint64_t sweep_interval_ms = 24ull * 3600 * 1000;
+
+  // Key rotation: raw secrets (32, 48 or 64 bytes each) that the store was
+  // used with before the current one. Token records sealed under one of
+  // them stay readable (with their own payload, never another's) and are
+  // re-sealed under the current secret by their next Update or by
+  // Store::ResealPrevious(). Tokens keep their tree keys across rotation:
+  // the index key is fixed at the store's first secret and kept in the page
+  // file wrapped (AEAD) under the current secret's key-wrapping subkey.
+  // Once StoreStats::previous_key_records is 0 they may be dropped.
+  std::vector<std::string> previous_secret_keys;
 
   // Test hook: the wall clock in milliseconds since the Unix epoch. Expiry
   // times are stored as absolute wall-clock milliseconds so they survive a

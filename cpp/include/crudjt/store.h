@@ -20,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crudjt/options.h"
 #include "crudjt/status.h"
@@ -42,11 +44,48 @@ constexpr int64_t kMaxTtlMs = kMaxSafeInteger / 1000 * 1000;
 constexpr int64_t kMaxReads = kMaxSafeInteger;
 // Secret key sizes accepted (raw bytes, after base64 decoding).
 constexpr size_t kSecretKeySizes[] = {32, 48, 64};
+// Subjects ("log out everywhere"): 1..kMaxSubjectBytes bytes (UTF-8 in
+// practice; the engine treats them as opaque bytes and stores only a keyed
+// hash of them).
+constexpr size_t kMaxSubjectBytes = 128;
+// A session handle (ListSubject / RevokeHandle): the 22-character base64url
+// (no padding) of the token's 16-byte tree key. It names a record without
+// revealing the token (the tree key is a keyed one-way hash of it).
+constexpr size_t kHandleChars = 22;
+// Largest number of ops ApplyBatch takes in one call.
+constexpr size_t kMaxBatchOps = 4096;
 
 struct ReadResult {
   std::string payload;        // the bytes given to Create/Update
   int64_t ttl_left_ms = kNoLimit;  // > 0 while alive, or kNoLimit
   int64_t reads_left = kNoLimit;   // after this read's decrement, or kNoLimit
+};
+
+// One live session of a subject (ListSubject).
+struct SessionInfo {
+  std::string handle;              // kHandleChars base64url chars
+  int64_t ttl_left_ms = kNoLimit;  // > 0, or kNoLimit
+  int64_t reads_left = kNoLimit;   // >= 1, or kNoLimit
+};
+
+// One operation of ApplyBatch. The views must stay valid during the call.
+enum class BatchOpType : uint8_t { kCreate = 0, kRead = 1, kUpdate = 2, kRemove = 3, kTouch = 4 };
+struct BatchOp {
+  BatchOpType type = BatchOpType::kRead;
+  std::string_view token;         // read, update, remove, touch
+  std::string_view payload;       // create, update
+  int64_t ttl_ms = kNoLimit;      // create, update, touch
+  int64_t max_reads = kNoLimit;   // create, update
+  std::string_view subject;       // create; empty = none
+};
+// The outcome of one BatchOp, as the single-op method would report it.
+struct BatchResult {
+  // ok; NotFound for a read of a dead token; InvalidArgument for a bad op;
+  // IOError/Closed when the batch's log write or sync failed.
+  Status status;
+  std::string token;     // create: the new token
+  ReadResult read;       // read: the result when status is ok
+  bool applied = false;  // update / remove / touch: the token was live
 };
 
 struct OpenInfo {
@@ -71,6 +110,11 @@ struct StoreStats {
   int64_t last_checkpoint_ms = 0;  // wall clock, 0 = never
   int64_t last_sweep_ms = 0;       // wall clock, 0 = never
   uint64_t last_sweep_removed = 0;
+  // Token records sealed under a key other than the current secret (exact,
+  // kept across restarts). They are readable while that key is listed in
+  // Options::previous_secret_keys; ResealPrevious() or the next Update moves
+  // them to the current key. 0 = no previous key is needed any more.
+  uint64_t previous_key_records = 0;
 };
 
 class Store {
@@ -95,10 +139,12 @@ class Store {
 
   // Stores `payload` (1..kMaxPayloadBytes bytes) under a new random token.
   // ttl_ms: lifetime (1..kMaxTtlMs) or kNoLimit. max_reads: reads allowed
-  // (1..kMaxReads) or kNoLimit. On ok, *token holds the 22-char token and
-  // the write is durable per Options::durability.
+  // (1..kMaxReads) or kNoLimit. subject: empty (none) or 1..kMaxSubjectBytes
+  // bytes naming the token's owner for RevokeSubject/ListSubject (stored as
+  // a keyed hash only). On ok, *token holds the 22-char token and the write
+  // is durable per Options::durability.
   virtual Status Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-                        std::string* token) = 0;
+                        std::string* token, std::string_view subject = {}) = 0;
 
   // Looks the token up. A live token: ok, *result filled. If the token has a
   // read limit, this read decrements it first (durably) and reports what is
@@ -114,6 +160,56 @@ class Store {
 
   // Deletes a live token. *removed = true iff a live token was removed.
   virtual Status Remove(std::string_view token, bool* removed) = 0;
+
+  // Sliding expiry: a live token's lifetime becomes ttl_ms (1..kMaxTtlMs, or
+  // kNoLimit = never expires) from now; payload, read counter and subject
+  // are untouched and nothing is re-sealed. *touched = false (status ok) for
+  // an unknown/expired/exhausted/malformed token; never revives one. Logged
+  // and durable like any write. InvalidArgument: empty token, bad ttl_ms.
+  virtual Status Touch(std::string_view token, int64_t ttl_ms, bool* touched) = 0;
+
+  // Deletes every live token created with `subject` (1..kMaxSubjectBytes,
+  // else InvalidArgument), with work proportional to that subject's tokens
+  // (not to the store). *removed = how many live tokens were deleted. Runs
+  // in batches of a few hundred per mutex hold.
+  virtual Status RevokeSubject(std::string_view subject, uint64_t* removed) = 0;
+
+  // The live (not expired, not exhausted) tokens of `subject`, as handles.
+  // *sessions is cleared first. InvalidArgument as RevokeSubject.
+  virtual Status ListSubject(std::string_view subject, std::vector<SessionInfo>* sessions) = 0;
+
+  // Deletes the live token behind a handle from ListSubject. *removed =
+  // false (status ok) when it is not live or the handle is malformed (not
+  // kHandleChars base64url characters of a 16-byte key).
+  virtual Status RevokeHandle(std::string_view handle, bool* removed) = 0;
+
+  // Runs `ops` in order under one hold of the store's mutex, as if each were
+  // called alone (a later op sees an earlier one's effect), with all their
+  // log records appended by ONE write, one wake-up of the flush thread at
+  // most, and, with Durability::kSync, one fdatasync for the whole batch.
+  // Sealing and hashing happen before the mutex is taken. *results gets one
+  // entry per op (its own Status). Returns non-ok only when no op ran:
+  // Closed, or InvalidArgument for more than kMaxBatchOps ops. A log write
+  // that fails fails every op that wanted to write (nothing of them is
+  // applied); read-only ops keep their results.
+  virtual Status ApplyBatch(const std::vector<BatchOp>& ops, std::vector<BatchResult>* results) = 0;
+
+  // Re-seals under the current key every token record still sealed under a
+  // previous key (StoreStats::previous_key_records), a few hundred records
+  // per mutex hold so callers are not blocked for long. *count (optional)
+  // receives how many were re-sealed. Records of keys no longer supplied
+  // stay as they are (they read as not found).
+  virtual Status ResealPrevious(uint64_t* count) = 0;
+
+  // For migration tools: up to `limit` live token records (not subject index
+  // entries, not expired ones) with tree key > after_key (16 bytes; empty =
+  // from the first key), in key order, as (tree key, sealed record) pairs in
+  // the format of store/record.h. *out is cleared first; *done = true when
+  // the end of the tree was reached. InvalidArgument: after_key not empty
+  // and not 16 bytes, or limit == 0.
+  virtual Status ExportRecords(std::string_view after_key, size_t limit,
+                               std::vector<std::pair<std::string, std::string>>* out,
+                               bool* done) = 0;
 
   // Removes expired records now (the background sweeper calls this too).
   // Callers are not blocked for the whole pass: the sweep works in small
