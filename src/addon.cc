@@ -10,6 +10,7 @@
 #include "store_wrap.h"
 
 namespace crudjt_node {
+Napi::Function RecordCodecClass(Napi::Env env);  // record_codec_wrap.cc (the Redis Cluster backend's codec)
 namespace {
 
 void CloseOpenStores(void* arg) {
@@ -47,6 +48,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("constants", Constants(env));
   exports.Set("open", Napi::Function::New<&StoreWrap::Open>(env, "open"));
+  exports.Set("RecordCodec", RecordCodecClass(env));
   return exports;
 }
 
