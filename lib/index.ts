@@ -9,7 +9,7 @@
 // forwards to the backend of the process's role (see backend.ts). They are
 // async and reject (never throw synchronously) with TypeError, RangeError,
 // CRUDJT.Errors.InvalidState or CRUDJT.Errors.InternalError.
-import type { ReadResult as BackendReadResult, Stats as StatsT } from './backend';
+import type { ReadResult as BackendReadResult, SessionInfo as SessionInfoT, Stats as StatsT } from './backend';
 import {
   Config as ConfigObject,
   currentBackend,
@@ -20,15 +20,74 @@ import {
   type StartMasterOptions as StartMasterOptionsT,
 } from './config';
 import { Errors as ErrorClasses } from './errors';
-import { validateData, validateSilenceRead, validateToken, validateTtl } from './validation';
+import {
+  validateCreateOptions,
+  validateData,
+  validateHandle,
+  validateSilenceRead,
+  validateSubject,
+  validateToken,
+  validateTtl,
+} from './validation';
+
+/** create()'s fourth argument. */
+interface CreateOptionsT {
+  /**
+   * Ties the token to a subject (e.g. a user id; 1..128 bytes of UTF-8) for
+   * revokeSubject() ("log out everywhere") and listSubject(). Stored as a
+   * keyed hash, never in plaintext; update() keeps it.
+   */
+  subject?: string | null;
+}
 
 /** Stores `data` (a plain object, <= 256 bytes of MessagePack) under a new token. */
-async function create(data: Record<string, unknown>, ttl: number | null = null, silenceRead: number | null = null): Promise<string> {
+async function create(
+  data: Record<string, unknown>,
+  ttl: number | null = null,
+  silenceRead: number | null = null,
+  options?: CreateOptionsT | null,
+): Promise<string> {
   const backend = currentBackend();
   const packed = validateData(data);
   const t = validateTtl(ttl);
   const s = validateSilenceRead(silenceRead);
-  return backend.create(packed, t, s);
+  const subject = validateCreateOptions(options);
+  return subject === null ? backend.create(packed, t, s) : backend.create(packed, t, s, subject);
+}
+
+/**
+ * Sliding expiry: the token now expires `ttl` seconds from now (null = never);
+ * data, subject and reads left are unchanged. false when it is not live.
+ */
+async function touch(token: string, ttl: number | null): Promise<boolean> {
+  const backend = currentBackend();
+  const t = validateToken(token);
+  const ttlOk = validateTtl(ttl);
+  return backend.touch(t, ttlOk);
+}
+
+/** Log out everywhere: deletes every live token of `subject`; how many. */
+async function revokeSubject(subject: string): Promise<number> {
+  const backend = currentBackend();
+  const s = validateSubject(subject);
+  return backend.revokeSubject(s);
+}
+
+/**
+ * The live sessions of `subject`: an opaque handle each (for revokeHandle;
+ * it never reveals the token) and the limits left, as read() reports them.
+ */
+async function listSubject(subject: string): Promise<SessionInfoT[]> {
+  const backend = currentBackend();
+  const s = validateSubject(subject);
+  return backend.listSubject(s);
+}
+
+/** Deletes the token behind a listSubject() handle; false when it is not live or not a handle. */
+async function revokeHandle(handle: string): Promise<boolean> {
+  const backend = currentBackend();
+  const h = validateHandle(handle);
+  return backend.revokeHandle(h);
 }
 
 /** The token's data and remaining limits, or null when unknown, expired or exhausted. */
@@ -60,6 +119,10 @@ const CRUDJT = {
   read,
   update,
   delete: deleteToken,
+  touch,
+  revokeSubject,
+  listSubject,
+  revokeHandle,
   Config: ConfigObject,
   Errors: ErrorClasses,
 };
@@ -74,6 +137,8 @@ declare namespace CRUDJT {
   export type CacheConfig = CacheConfigT;
   export type Logger = LoggerT;
   export type Stats = StatsT;
+  export type SessionInfo = SessionInfoT;
+  export type CreateOptions = CreateOptionsT;
   export type InvalidState = InstanceType<typeof ErrorClasses.InvalidState>;
   export type InternalError = InstanceType<typeof ErrorClasses.InternalError>;
   export type Unavailable = InstanceType<typeof ErrorClasses.Unavailable>;

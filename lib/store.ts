@@ -9,6 +9,16 @@
 // ops run concurrently on the thread pool, except that an op on a token
 // waits for the previous op on that token (kept across batches), so the
 // order of ops on one token is the order they arrived in.
+// When the addon has applyBatch, a batch is instead ONE engine call (one
+// log append, one wake-up of the flush thread; applyBatchAsync with 'sync':
+// one fsync for the batch), and per-token order is the order of the ops in
+// the batch and of the batches.
+//
+// The read cache (cache.ts) never serves a dead token: every write of a
+// token (update, delete, touch) evicts it before and after the engine call;
+// revokeSubject and revokeHandle know only keyed hashes, not tokens, so they
+// clear the whole cache before and after (revocations are rare: logout
+// everywhere). The epoch check keeps reads that overlapped a write out.
 import type { NativeReadResult, NativeStore } from '../binding';
 import {
   Backend,
@@ -17,6 +27,7 @@ import {
   buildReadResult,
   ReadResult,
   RPC_NAMES,
+  SessionInfo,
   Stats,
   ttlSeconds,
 } from './backend';
@@ -24,6 +35,60 @@ import { ReadCache } from './cache';
 import { fromNative, InternalError } from './errors';
 import { NIL, packReadResult, unpackMap } from './msgpack';
 import type { Limit } from './validation';
+
+// ---- the addon's additions (contracts.md §1) -------------------------------
+// Declared here as well so that this file compiles against an addon built
+// before them; each is feature-tested at run time.
+type NativeSession = [handle: string, ttlLeftMs: number, readsLeft: number];
+type NativeBatchOp =
+  | [0, Buffer, number, number, (Buffer | null)?]
+  | [1, string]
+  | [2, string, Buffer, number, number]
+  | [3, string]
+  | [4, string, number];
+interface NativeBatchError {
+  code: string;
+  message: string;
+}
+type NativeBatchResult = string | NativeReadResult | null | boolean | NativeBatchError;
+interface NativeStoreAdditions {
+  create(payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null): string;
+  createAsync(payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null): Promise<string>;
+  touch?(token: string, ttlMs: number): boolean;
+  touchAsync?(token: string, ttlMs: number): Promise<boolean>;
+  revokeSubject?(subject: Buffer): Promise<number>;
+  listSubject?(subject: Buffer): NativeSession[];
+  revokeHandle?(handle: string): boolean;
+  revokeHandleAsync?(handle: string): Promise<boolean>;
+  applyBatch?(ops: NativeBatchOp[]): NativeBatchResult[];
+  applyBatchAsync?(ops: NativeBatchOp[]): Promise<NativeBatchResult[]>;
+  resealPrevious?(): Promise<number>;
+}
+type Native = NativeStore & NativeStoreAdditions;
+
+/** Handles are 22 characters; anything much longer is not one (no engine call). */
+const MAX_HANDLE_CHARS = 64;
+
+function subjectBytes(subject: string | null | undefined): Buffer | null {
+  return subject === null || subject === undefined ? null : Buffer.from(subject, 'utf8');
+}
+
+function isBatchError(r: NativeBatchResult): r is NativeBatchError {
+  return typeof r === 'object' && r !== null && !Array.isArray(r);
+}
+
+/** An engine error inside a batch, as the class a thrown one would become. */
+function batchError(r: NativeBatchError): Error {
+  const e = new Error(String(r.message)) as Error & { code: string };
+  e.code = String(r.code);
+  return fromNative(e);
+}
+
+/** Minimal logger (config.ts Logger). */
+interface LoggerLike {
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 const NO_LIMIT = -1;
 
@@ -42,7 +107,7 @@ export interface MasterStoreOptions {
 
 export class MasterStore implements Backend {
   readonly role = 'master' as const;
-  private readonly native: NativeStore;
+  private readonly native: Native;
   private readonly sync: boolean;
   readonly cache: ReadCache | null;
   private readonly startedAt = Date.now();
@@ -53,21 +118,133 @@ export class MasterStore implements Backend {
   /** 'sync' batches: the last pending op per token (see runBatch). */
   private readonly tails = new Map<string, Promise<unknown>>();
 
+  /** Set by close(): background work stops reporting. */
+  private closing = false;
+
   constructor(native: NativeStore, options: MasterStoreOptions) {
-    this.native = native;
+    this.native = native as Native;
     this.sync = options.sync;
     this.cache = options.cache;
   }
 
-  async create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string> {
+  async create(packed: Buffer, ttl: Limit, silenceRead: Limit, subject: string | null = null): Promise<string> {
     this.ops.create++;
+    const subj = subjectBytes(subject);
     try {
+      if (subj === null) {
+        return this.sync
+          ? await this.native.createAsync(packed, ttlToMs(ttl), readsToNative(silenceRead))
+          : this.native.create(packed, ttlToMs(ttl), readsToNative(silenceRead));
+      }
+      this.requireNative('listSubject', 'a subject');
       return this.sync
-        ? await this.native.createAsync(packed, ttlToMs(ttl), readsToNative(silenceRead))
-        : this.native.create(packed, ttlToMs(ttl), readsToNative(silenceRead));
+        ? await this.native.createAsync(packed, ttlToMs(ttl), readsToNative(silenceRead), subj)
+        : this.native.create(packed, ttlToMs(ttl), readsToNative(silenceRead), subj);
     } catch (e) {
       throw fromNative(e);
     }
+  }
+
+  async touch(token: string, ttl: Limit): Promise<boolean> {
+    this.requireNative('touch', 'touch()');
+    this.cache?.evict(token);
+    try {
+      return this.sync ? await this.native.touchAsync!(token, ttlToMs(ttl)) : this.native.touch!(token, ttlToMs(ttl));
+    } catch (e) {
+      throw fromNative(e);
+    } finally {
+      this.cache?.evict(token);
+    }
+  }
+
+  async revokeSubject(subject: string): Promise<number> {
+    this.requireNative('revokeSubject', 'revokeSubject()');
+    this.cache?.clear();
+    try {
+      return await this.native.revokeSubject!(Buffer.from(subject, 'utf8'));
+    } catch (e) {
+      throw fromNative(e);
+    } finally {
+      this.cache?.clear();
+    }
+  }
+
+  async listSubject(subject: string): Promise<SessionInfo[]> {
+    this.requireNative('listSubject', 'listSubject()');
+    let rows: NativeSession[];
+    try {
+      rows = this.native.listSubject!(Buffer.from(subject, 'utf8'));
+    } catch (e) {
+      throw fromNative(e);
+    }
+    return rows.map(([handle, ttlLeftMs, readsLeft]) => {
+      const metadata: SessionInfo['metadata'] = {};
+      if (ttlLeftMs >= 0) metadata.ttl = ttlSeconds(ttlLeftMs);
+      if (readsLeft >= 0) metadata.silence_read = readsLeft;
+      return { handle, metadata };
+    });
+  }
+
+  async revokeHandle(handle: string): Promise<boolean> {
+    this.requireNative('revokeHandle', 'revokeHandle()');
+    if (handle.length > MAX_HANDLE_CHARS) return false;
+    this.cache?.clear();
+    try {
+      return this.sync ? await this.native.revokeHandleAsync!(handle) : this.native.revokeHandle!(handle);
+    } catch (e) {
+      throw fromNative(e);
+    } finally {
+      this.cache?.clear();
+    }
+  }
+
+  /** Records still sealed under a previous key (0 when the addon does not say). */
+  private previousKeyRecords(): number {
+    const st = this.native.stats() as { previousKeyRecords?: number };
+    return typeof st.previousKeyRecords === 'number' ? st.previousKeyRecords : 0;
+  }
+
+  // InternalError when the loaded addon predates a method (a stale build).
+  private requireNative(method: keyof NativeStoreAdditions, what: string): void {
+    if (typeof this.native[method] !== 'function') {
+      throw new InternalError(`CRUDJT native addon does not support ${what} (it lacks ${String(method)}; rebuild it with npm run build:native)`);
+    }
+  }
+
+  /**
+   * Key rotation: re-seals, in the background, every record still sealed
+   * under a previous key, then says once (logger.info) that the previous
+   * keys can be dropped when none is left. Never throws; errors are logged.
+   */
+  startReseal(logger: LoggerLike | null): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (typeof this.native.resealPrevious !== 'function') {
+        logger?.warn('CRUDJT: this native addon can not re-seal records under the new secret key (rebuild it with npm run build:native)');
+        return;
+      }
+      // A record written under a previous key by nobody can appear after
+      // the pass, so a few passes are enough; normally the first one is.
+      for (let pass = 0; pass < 3 && !this.closing; pass++) {
+        const resealed = await this.native.resealPrevious();
+        if (this.closing) return;
+        const left = this.previousKeyRecords();
+        if (left === 0) {
+          logger?.info(
+            `CRUDJT: no record is sealed under a previous secret key any more (${resealed} re-sealed under the current key): ` +
+              'previous_secret_keys can be dropped',
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+      if (!this.closing) {
+        const left = this.previousKeyRecords();
+        logger?.warn(`CRUDJT: ${left} records are still sealed under a previous secret key; keep previous_secret_keys`);
+      }
+    };
+    return run().catch((e) => {
+      if (!this.closing) logger?.warn(`CRUDJT: re-sealing records under the current secret key failed: ${(e as Error).message}`);
+    });
   }
 
   async read(token: string): Promise<ReadResult | null> {
@@ -289,6 +466,7 @@ export class MasterStore implements Backend {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.cache?.clear();
     try {
       await this.native.close();

@@ -229,3 +229,87 @@ export function validatePort(port: unknown, allowZero: boolean, name = 'grpc_por
   }
   return port;
 }
+
+/** Largest subject (e.g. a user id) in UTF-8 bytes (cpp kMaxSubjectBytes). */
+export const MAX_SUBJECT_BYTES = 128;
+export const HANDLE_INVALID = 'handle must be a non-empty String';
+
+// A lone surrogate would be encoded as U+FFFD, so two different strings
+// would name the same subject: refuse them instead.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * subject: a non-empty, well-formed string of at most 128 UTF-8 bytes
+ * (e.g. a user id). `name` says which argument it was.
+ */
+export function validateSubject(subject: unknown, name = 'subject'): string {
+  if (typeof subject !== 'string' || subject.length === 0) {
+    throw new TypeError(`${name} must be a non-empty String, got ${describe(subject)}`);
+  }
+  // Every character is at least one byte: refuse giant strings before encoding.
+  if (subject.length > MAX_SUBJECT_BYTES) {
+    throw new RangeError(`${name} can not be bigger than ${MAX_SUBJECT_BYTES} bytes of UTF-8, got ${subject.length} characters`);
+  }
+  if (LONE_SURROGATE.test(subject)) {
+    throw new TypeError(`${name} must be well-formed Unicode (it holds a lone surrogate)`);
+  }
+  const bytes = Buffer.byteLength(subject, 'utf8');
+  if (bytes > MAX_SUBJECT_BYTES) {
+    throw new RangeError(`${name} can not be bigger than ${MAX_SUBJECT_BYTES} bytes of UTF-8, got ${bytes} bytes`);
+  }
+  return subject;
+}
+
+/**
+ * create()'s fourth argument: undefined/null, or a plain object whose only
+ * key is `subject` (a subject, or null/undefined for none). The subject or null.
+ */
+export function validateCreateOptions(options: unknown): string | null {
+  if (options === undefined || options === null) return null;
+  let subject: unknown;
+  try {
+    if (!isPlainObject(options)) {
+      throw new TypeError(`create options must be an object { subject }, got ${describe(options)}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'subject') throw new TypeError(`create: unknown option '${key.slice(0, 40)}' (allowed: subject)`);
+    }
+    subject = (options as { subject?: unknown }).subject;
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw e;
+    // a getter or a Proxy trap that throws
+    throw new TypeError(`create options can not be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (subject === undefined || subject === null) return null;
+  return validateSubject(subject, 'options.subject');
+}
+
+/** handle (from listSubject): a non-empty string; unknown or malformed ones are not errors. */
+export function validateHandle(handle: unknown): string {
+  if (typeof handle !== 'string' || handle.length === 0) throw new TypeError(HANDLE_INVALID);
+  return handle;
+}
+
+/** previous_secret_keys: an array of keys, each checked like secret_key. Raw keys. */
+export function validatePreviousSecretKeys(keys: unknown): Buffer[] {
+  if (keys === undefined || keys === null) return [];
+  if (!Array.isArray(keys)) {
+    throw new TypeError(`'previous_secret_keys' must be an array of Base64 strings, got ${describe(keys)}`);
+  }
+  if (keys.length > 16) {
+    throw new RangeError(`'previous_secret_keys' can hold at most 16 keys, got ${keys.length}`);
+  }
+  const out: Buffer[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key: unknown = keys[i];
+    const name = `previous_secret_keys[${i}]`;
+    if (typeof key !== 'string' || !BASE64_STRICT.test(key)) throw new TypeError(`'${name}' must be a valid Base64 string`);
+    const raw = Buffer.from(key, 'base64');
+    if (raw.toString('base64') !== key) throw new TypeError(`'${name}' must be a valid Base64 string`);
+    if (!SECRET_KEY_SIZES.includes(raw.length)) {
+      throw new TypeError(`'${name}' must be exactly 32, 48, or 64 bytes. Got ${raw.length} bytes`);
+    }
+    out.push(raw);
+  }
+  return out;
+}

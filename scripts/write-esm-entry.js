@@ -3,7 +3,7 @@
 // CommonJS build (dist/index.js) and re-exports it as the default export
 // plus named exports, so both of these work:
 //   import CRUDJT from 'crudjt';
-//   import { create, read, update, delete as del, Config, Errors } from 'crudjt';
+//   import { create, read, update, delete as del, touch, revokeSubject, listSubject, revokeHandle, Config, Errors } from 'crudjt';
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,6 +21,10 @@ export const read = CRUDJT.read;
 export const update = CRUDJT.update;
 const deleteToken = CRUDJT.delete;
 export { deleteToken as delete };
+export const touch = CRUDJT.touch;
+export const revokeSubject = CRUDJT.revokeSubject;
+export const listSubject = CRUDJT.listSubject;
+export const revokeHandle = CRUDJT.revokeHandle;
 export const Config = CRUDJT.Config;
 export const Errors = CRUDJT.Errors;
 `;
@@ -33,6 +37,10 @@ export declare const read: typeof CRUDJT.read;
 export declare const update: typeof CRUDJT.update;
 declare const deleteToken: typeof CRUDJT.delete;
 export { deleteToken as delete };
+export declare const touch: typeof CRUDJT.touch;
+export declare const revokeSubject: typeof CRUDJT.revokeSubject;
+export declare const listSubject: typeof CRUDJT.listSubject;
+export declare const revokeHandle: typeof CRUDJT.revokeHandle;
 export declare const Config: typeof CRUDJT.Config;
 export declare const Errors: typeof CRUDJT.Errors;
 `;

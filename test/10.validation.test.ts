@@ -10,6 +10,11 @@ import {
   validateToken,
   validateTtl,
   validateWireLimit,
+  validateSubject,
+  validateCreateOptions,
+  validateHandle,
+  validatePreviousSecretKeys,
+  MAX_SUBJECT_BYTES,
 } from '../lib/validation';
 
 describe('validation', () => {
@@ -148,6 +153,82 @@ describe('validation', () => {
   describe('checkOptionNames()', () => {
     it('names the misspelled option', () => {
       expect(() => checkOptionNames({ grpc_prot: 1 }, ['grpc_port'], 'startMaster')).to.throw(TypeError, /'grpc_prot'/);
+    });
+  });
+
+  describe('validateSubject()', () => {
+    it('accepts 1..128 bytes of UTF-8, counted in bytes', () => {
+      expect(validateSubject('u')).to.equal('u');
+      expect(validateSubject('x'.repeat(MAX_SUBJECT_BYTES))).to.have.length(128);
+      expect(validateSubject('é'.repeat(64))).to.have.length(64);
+      expect(validateSubject('🔑'.repeat(32))).to.have.length(64);
+      expect(() => validateSubject('é'.repeat(65))).to.throw(RangeError, 'subject can not be bigger than 128 bytes of UTF-8, got 130 bytes');
+      expect(() => validateSubject('x'.repeat(129))).to.throw(RangeError, /^subject can not be bigger than 128 bytes/);
+      expect(() => validateSubject('x'.repeat(1e6))).to.throw(RangeError);
+    });
+
+    it('rejects non-strings and the empty string with a TypeError naming the argument', () => {
+      for (const v of ['', null, undefined, 5, 5n, {}, [], Buffer.from('u'), Symbol('s')]) {
+        expect(() => validateSubject(v), String(typeof v)).to.throw(TypeError, /^subject must be a non-empty String/);
+      }
+      expect(() => validateSubject(7, 'options.subject')).to.throw(TypeError, 'options.subject must be a non-empty String, got 7');
+    });
+
+    it('rejects lone surrogates (they would collide as U+FFFD) but accepts pairs', () => {
+      expect(() => validateSubject('a\uD800')).to.throw(TypeError, /lone surrogate/);
+      expect(() => validateSubject('\uDC00a')).to.throw(TypeError, /lone surrogate/);
+      expect(() => validateSubject('\uDC00\uD800')).to.throw(TypeError, /lone surrogate/);
+      expect(validateSubject('\uD83D\uDD11')).to.equal('🔑');
+    });
+  });
+
+  describe('validateCreateOptions()', () => {
+    it('gives the subject or null', () => {
+      expect(validateCreateOptions(undefined)).to.equal(null);
+      expect(validateCreateOptions(null)).to.equal(null);
+      expect(validateCreateOptions({})).to.equal(null);
+      expect(validateCreateOptions({ subject: null })).to.equal(null);
+      expect(validateCreateOptions({ subject: 'user-1' })).to.equal('user-1');
+      expect(validateCreateOptions(Object.assign(Object.create(null), { subject: 'u' }))).to.equal('u');
+    });
+
+    it('rejects non-objects, unknown keys and throwing getters with a TypeError', () => {
+      for (const v of ['u', 1, true, [], new Map(), new Date()]) {
+        expect(() => validateCreateOptions(v)).to.throw(TypeError, /^create options must be an object/);
+      }
+      expect(() => validateCreateOptions({ subjects: 'u' })).to.throw(TypeError, "create: unknown option 'subjects' (allowed: subject)");
+      const getter = { get subject(): string { throw new Error('boom'); } };
+      expect(() => validateCreateOptions(getter)).to.throw(TypeError, /can not be read: boom/);
+      const proxy = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+      expect(() => validateCreateOptions(proxy)).to.throw(TypeError, /trap/);
+    });
+  });
+
+  describe('validateHandle()', () => {
+    it('accepts any non-empty string', () => {
+      expect(validateHandle('x')).to.equal('x');
+      for (const v of ['', null, undefined, 1, {}, Buffer.from('a')]) {
+        expect(() => validateHandle(v)).to.throw(TypeError, 'handle must be a non-empty String');
+      }
+    });
+  });
+
+  describe('validatePreviousSecretKeys()', () => {
+    const k32 = Buffer.alloc(32, 1).toString('base64');
+    const k64 = Buffer.alloc(64, 2).toString('base64');
+    it('decodes an array of keys like secret_key', () => {
+      expect(validatePreviousSecretKeys(undefined)).to.deep.equal([]);
+      expect(validatePreviousSecretKeys([])).to.deep.equal([]);
+      expect(validatePreviousSecretKeys([k32, k64]).map((b) => b.length)).to.deep.equal([32, 64]);
+    });
+
+    it('names the bad entry', () => {
+      expect(() => validatePreviousSecretKeys(k32)).to.throw(TypeError, /^'previous_secret_keys' must be an array/);
+      expect(() => validatePreviousSecretKeys([k32, 'not base64!'])).to.throw(TypeError, "'previous_secret_keys[1]' must be a valid Base64 string");
+      expect(() => validatePreviousSecretKeys([Buffer.alloc(16).toString('base64')])).to.throw(
+        TypeError, "'previous_secret_keys[0]' must be exactly 32, 48, or 64 bytes. Got 16 bytes");
+      expect(() => validatePreviousSecretKeys([5])).to.throw(TypeError, /previous_secret_keys\[0\]/);
+      expect(() => validatePreviousSecretKeys(new Array(17).fill(k32))).to.throw(RangeError, /at most 16/);
     });
   });
 });

@@ -366,11 +366,262 @@ export function notStartedBehaviour(): void {
     ['read', () => CRUDJT.read('AAAAAAAAAAAAAAAAAAAAAA')],
     ['update', () => CRUDJT.update('AAAAAAAAAAAAAAAAAAAAAA', { a: 1 })],
     ['delete', () => CRUDJT.delete('AAAAAAAAAAAAAAAAAAAAAA')],
+    ['touch', () => CRUDJT.touch('AAAAAAAAAAAAAAAAAAAAAA', 60)],
+    ['revokeSubject', () => CRUDJT.revokeSubject('user-1')],
+    ['listSubject', () => CRUDJT.listSubject('user-1')],
+    ['revokeHandle', () => CRUDJT.revokeHandle('AAAAAAAAAAAAAAAAAAAAAA')],
   ];
   for (const [name, op] of ops) {
     it(`${name}() rejects with InvalidState 'CRUDJT has not started' (code 55JT01)`, async () => {
       const err = await expectReject(callAsync(op), CRUDJT.Errors.InvalidState, 'CRUDJT has not started');
       expect((err as InstanceType<typeof CRUDJT.Errors.InvalidState>).code).to.equal('55JT01');
+    });
+  }
+}
+
+/** Bad subjects (create's options.subject, revokeSubject, listSubject), with the error class. */
+export const BAD_SUBJECTS: Array<[string, unknown, typeof TypeError | typeof RangeError]> = [
+  ['an empty string', '', TypeError],
+  ['a number', 42, TypeError],
+  ['an object', {}, TypeError],
+  ['a Buffer', Buffer.from('u1'), TypeError],
+  ['a bigint', 1n, TypeError],
+  ['129 ASCII bytes', 'u'.repeat(129), RangeError],
+  ['65 two-byte characters (130 bytes)', 'é'.repeat(65), RangeError],
+  ['a lone surrogate', 'user\uD800', TypeError],
+];
+
+/** A fresh subject per test, so the suites run side by side on one store. */
+let subjectSeq = 0;
+function freshSubject(): string {
+  return `user-${process.pid}-${Date.now()}-${subjectSeq++}`;
+}
+
+const HANDLE_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * create(..., { subject }), revokeSubject, listSubject, revokeHandle: the
+ * "log out everywhere" rules of issue 9, in whichever role is started.
+ */
+export function subjectBehaviour(): void {
+  it('revokeSubject deletes every live token of the subject and only those; the count', async () => {
+    const subject = freshSubject();
+    const other = freshSubject();
+    const mine = [
+      await CRUDJT.create({ d: 1 }, null, null, { subject }),
+      await CRUDJT.create({ d: 2 }, 3600, null, { subject }),
+      await CRUDJT.create({ d: 3 }, null, 10, { subject }),
+    ];
+    const theirs = await CRUDJT.create({ d: 4 }, null, null, { subject: other });
+    const plain = await CRUDJT.create({ d: 5 });
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(3);
+    for (const t of mine) expect(await CRUDJT.read(t)).to.equal(null);
+    expect(await CRUDJT.read(theirs)).to.deep.equal({ data: { d: 4 } });
+    expect(await CRUDJT.read(plain)).to.deep.equal({ data: { d: 5 } });
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(0);
+    expect(await CRUDJT.revokeSubject(other)).to.equal(1);
+  });
+
+  it('revokeSubject of an unknown subject is 0, not an error', async () => {
+    expect(await CRUDJT.revokeSubject(freshSubject())).to.equal(0);
+  });
+
+  it('a read served from the cache never outlives revokeSubject', async () => {
+    const subject = freshSubject();
+    const t = await CRUDJT.create({ cached: true }, null, null, { subject });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { cached: true } });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { cached: true } });
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(1);
+    expect(await CRUDJT.read(t)).to.equal(null);
+  });
+
+  it('counts only live tokens: deleted, expired and exhausted ones are not revoked again', async () => {
+    const subject = freshSubject();
+    const deleted = await CRUDJT.create({ a: 1 }, null, null, { subject });
+    const exhausted = await CRUDJT.create({ a: 2 }, null, 1, { subject });
+    await CRUDJT.create({ a: 3 }, 1, null, { subject });
+    const live = await CRUDJT.create({ a: 4 }, null, null, { subject });
+    expect(await CRUDJT.delete(deleted)).to.equal(true);
+    expect(await CRUDJT.read(exhausted)).to.deep.equal({ metadata: { silence_read: 0 }, data: { a: 2 } });
+    await sleep(1100);
+    expect((await CRUDJT.listSubject(subject)).length).to.equal(1);
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(1);
+    expect(await CRUDJT.read(live)).to.equal(null);
+  });
+
+  it('update keeps the subject; delete and revokeSubject agree', async () => {
+    const subject = freshSubject();
+    const t = await CRUDJT.create({ v: 1 }, null, null, { subject });
+    expect(await CRUDJT.update(t, { v: 2 }, 60)).to.equal(true);
+    const list = await CRUDJT.listSubject(subject);
+    expect(list).to.have.length(1);
+    expect(list[0].metadata).to.deep.equal({ ttl: 60 });
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(1);
+    expect(await CRUDJT.update(t, { v: 3 })).to.equal(false);
+  });
+
+  it('listSubject gives a handle and the limits left of each live session, never the token', async () => {
+    const subject = freshSubject();
+    const a = await CRUDJT.create({ s: 'a' }, 3600, 5, { subject });
+    const b = await CRUDJT.create({ s: 'b' }, null, null, { subject });
+    const list = await CRUDJT.listSubject(subject);
+    expect(list).to.have.length(2);
+    const metas = list.map((s) => s.metadata).sort((x, y) => Object.keys(x).length - Object.keys(y).length);
+    expect(metas).to.deep.equal([{}, { ttl: 3600, silence_read: 5 }]);
+    for (const s of list) {
+      expect(Object.keys(s).sort()).to.deep.equal(['handle', 'metadata']);
+      expect(s.handle).to.match(HANDLE_RE);
+      expect(s.handle).to.not.equal(a);
+      expect(s.handle).to.not.equal(b);
+      // a handle is no token
+      expect(await CRUDJT.read(s.handle)).to.equal(null);
+    }
+    // listing neither reads nor decrements
+    expect(await CRUDJT.read(a)).to.deep.equal({ metadata: { ttl: 3600, silence_read: 4 }, data: { s: 'a' } });
+    expect(await CRUDJT.listSubject(freshSubject())).to.deep.equal([]);
+    await CRUDJT.revokeSubject(subject);
+  });
+
+  it('revokeHandle deletes exactly the token behind the handle, once', async () => {
+    const subject = freshSubject();
+    const a = await CRUDJT.create({ s: 'a' }, null, null, { subject });
+    const b = await CRUDJT.create({ s: 'b' }, null, null, { subject });
+    expect(await CRUDJT.read(a)).to.deep.equal({ data: { s: 'a' } }); // cached
+    const list = await CRUDJT.listSubject(subject);
+    let revoked = 0;
+    for (const s of list) {
+      const before = [await CRUDJT.read(a), await CRUDJT.read(b)].filter((r) => r !== null).length;
+      expect(await CRUDJT.revokeHandle(s.handle)).to.equal(true);
+      const after = [await CRUDJT.read(a), await CRUDJT.read(b)].filter((r) => r !== null).length;
+      expect(after).to.equal(before - 1);
+      expect(await CRUDJT.revokeHandle(s.handle)).to.equal(false);
+      revoked++;
+    }
+    expect(revoked).to.equal(2);
+    expect(await CRUDJT.listSubject(subject)).to.deep.equal([]);
+  });
+
+  it('revokeHandle of a token, an unknown or a malformed handle is false, not an error', async () => {
+    const t = await CRUDJT.create({ a: 1 }, null, null, { subject: freshSubject() });
+    for (const h of [t, 'AAAAAAAAAAAAAAAAAAAAAA', 'x', '!!!***???', 'токен🔑', 'a'.repeat(10 * 1024)]) {
+      expect(await CRUDJT.revokeHandle(h), h.slice(0, 30)).to.equal(false);
+    }
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { a: 1 } });
+  });
+
+  it('accepts a subject of 128 UTF-8 bytes and unicode subjects; subjects are compared exactly', async () => {
+    const long = 'é'.repeat(64);
+    const t1 = await CRUDJT.create({ a: 1 }, null, null, { subject: long });
+    const t2 = await CRUDJT.create({ a: 2 }, null, null, { subject: 'Ünïcødé 🔑' });
+    const t3 = await CRUDJT.create({ a: 3 }, null, null, { subject: 'ünïcødé 🔑' });
+    expect(await CRUDJT.revokeSubject(long)).to.equal(1);
+    expect(await CRUDJT.revokeSubject('Ünïcødé 🔑')).to.equal(1);
+    expect(await CRUDJT.read(t1)).to.equal(null);
+    expect(await CRUDJT.read(t2)).to.equal(null);
+    expect(await CRUDJT.read(t3)).to.deep.equal({ data: { a: 3 } });
+    expect(await CRUDJT.revokeSubject('ünïcødé 🔑')).to.equal(1);
+  });
+
+  it('create with options null, {} or { subject: null } has no subject', async () => {
+    for (const options of [null, undefined, {}, { subject: null }, { subject: undefined }]) {
+      const t = await CRUDJT.create({ a: 1 }, null, null, options as never);
+      expect(await CRUDJT.read(t)).to.deep.equal({ data: { a: 1 } });
+    }
+  });
+
+  for (const [label, value, cls] of BAD_SUBJECTS) {
+    it(`rejects ${label} as subject in create, revokeSubject and listSubject with ${cls.name}`, async () => {
+      await expectReject(callAsync(() => CRUDJT.create({ a: 1 }, null, null, { subject: value as never })), cls, /^options\.subject /);
+      await expectReject(callAsync(() => CRUDJT.revokeSubject(value as never)), cls, /^subject /);
+      await expectReject(callAsync(() => CRUDJT.listSubject(value as never)), cls, /^subject /);
+    });
+  }
+
+  for (const [label, value] of [['a string', 'x'], ['a number', 5], ['an array', [{ subject: 'u' }]], ['a Map', new Map()]] as Array<[string, unknown]>) {
+    it(`rejects ${label} as create's options with a TypeError`, async () => {
+      await expectReject(callAsync(() => CRUDJT.create({ a: 1 }, null, null, value as never)), TypeError, /^create options must be an object/);
+    });
+  }
+
+  it('rejects unknown option names in create (catches misspellings)', async () => {
+    await expectReject(CRUDJT.create({ a: 1 }, null, null, { subjet: 'u' } as never), TypeError, "create: unknown option 'subjet' (allowed: subject)");
+  });
+
+  it('rejects bad handles with TypeError', async () => {
+    for (const h of ['', null, undefined, 5, {}, Buffer.from('abc')]) {
+      await expectReject(callAsync(() => CRUDJT.revokeHandle(h as never)), TypeError, 'handle must be a non-empty String');
+    }
+  });
+}
+
+/** touch(token, ttl): sliding expiry, in whichever role is started. */
+export function touchBehaviour(): void {
+  it('sets a new lifetime from now; data and reads left unchanged', async () => {
+    const t = await CRUDJT.create({ user: 7 }, 2, 10);
+    expect(await CRUDJT.touch(t, 3600)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 3600, silence_read: 9 }, data: { user: 7 } });
+  });
+
+  it('keeps a token alive past its first ttl (sliding expiry)', async () => {
+    const t = await CRUDJT.create({ s: 1 }, 1);
+    await sleep(600);
+    expect(await CRUDJT.touch(t, 1)).to.equal(true);
+    await sleep(600);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 1 }, data: { s: 1 } });
+    await sleep(1100);
+    expect(await CRUDJT.read(t)).to.equal(null);
+  });
+
+  it('can shorten the lifetime, and a cached read follows it', async () => {
+    const t = await CRUDJT.create({ s: 2 });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { s: 2 } });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { s: 2 } });
+    expect(await CRUDJT.touch(t, 1)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 1 }, data: { s: 2 } });
+    await sleep(1100);
+    expect(await CRUDJT.read(t)).to.equal(null);
+    expect(await CRUDJT.touch(t, 60)).to.equal(false);
+  });
+
+  it('ttl null makes the token non-expiring (as update does)', async () => {
+    const t = await CRUDJT.create({ s: 3 }, 60);
+    expect(await CRUDJT.touch(t, null)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { s: 3 } });
+  });
+
+  it('is false for unknown, deleted, expired, exhausted and malformed tokens, and never revives one', async () => {
+    const deleted = await CRUDJT.create({ a: 1 });
+    await CRUDJT.delete(deleted);
+    const exhausted = await CRUDJT.create({ a: 1 }, null, 1);
+    await CRUDJT.read(exhausted);
+    const expired = await CRUDJT.create({ a: 1 }, 1);
+    await sleep(1100);
+    for (const t of [deleted, exhausted, expired, ...UNKNOWN_TOKENS.map(([, v]) => v)]) {
+      expect(await CRUDJT.touch(t, 60), t.slice(0, 30)).to.equal(false);
+      expect(await CRUDJT.read(t)).to.equal(null);
+    }
+  });
+
+  it('keeps the subject', async () => {
+    const subject = freshSubject();
+    const t = await CRUDJT.create({ a: 1 }, 60, null, { subject });
+    expect(await CRUDJT.touch(t, 120)).to.equal(true);
+    const list = await CRUDJT.listSubject(subject);
+    expect(list.map((s) => s.metadata)).to.deep.equal([{ ttl: 120 }]);
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(1);
+  });
+
+  for (const [label, value] of BAD_LIMITS) {
+    it(`rejects ttl = ${label} with a TypeError/RangeError naming ttl`, async () => {
+      const t = await CRUDJT.create({ a: 1 }, 60);
+      await expectReject(callAsync(() => CRUDJT.touch(t, value as never)), [TypeError, RangeError], /^ttl /);
+      expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 60 }, data: { a: 1 } });
+    });
+  }
+
+  for (const [label, value] of BAD_TOKENS) {
+    it(`rejects ${label} as token with TypeError '${TOKEN_MSG}'`, async () => {
+      await expectReject(callAsync(() => CRUDJT.touch(value as never, 60)), TypeError, TOKEN_MSG);
     });
   }
 }
