@@ -1,7 +1,7 @@
 // Argument checks of the public API and of the gRPC master. Everything is
 // checked here, before a value crosses into C++ or onto the wire; the addon
 // checks again (never trust the caller). Messages name the argument and why.
-import { isPlainObject, pack, unpackMap } from './msgpack';
+import { isPlainObject, pack, packSessionData, unpackMap } from './msgpack';
 
 /** Largest MessagePack encoding of a token's data (cpp kMaxPayloadBytes). */
 export const MAX_PAYLOAD_BYTES = 256;
@@ -33,6 +33,10 @@ function describe(v: unknown): string {
  * encoding is at most 256 bytes. Returns the encoding.
  */
 export function validateData(data: unknown): Buffer {
+  // Common session data in one pass; anything unusual (and every error)
+  // goes through the exact walk below, whose messages are the contract.
+  const fast = packSessionData(data);
+  if (fast !== null) return fast;
   let packed: Buffer;
   try {
     // Inside the try: a Proxy's getPrototypeOf/ownKeys traps may throw too.
