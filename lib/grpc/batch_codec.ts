@@ -17,8 +17,8 @@ import type { BatchRequest, BatchRequest__Output } from './generated/token/Batch
 import type { BatchResponse, BatchResponse__Output } from './generated/token/BatchResponse';
 import type { BatchResult, BatchResult__Output } from './generated/token/BatchResult';
 
-const KIND_NAMES = ['KIND_UNSPECIFIED', 'CREATE', 'READ', 'UPDATE', 'DELETE'] as const;
-const KIND_NUMBERS: Record<string, number> = { KIND_UNSPECIFIED: 0, CREATE: 1, READ: 2, UPDATE: 3, DELETE: 4 };
+const KIND_NAMES = ['KIND_UNSPECIFIED', 'CREATE', 'READ', 'UPDATE', 'DELETE', 'TOUCH'] as const;
+const KIND_NUMBERS: Record<string, number> = { KIND_UNSPECIFIED: 0, CREATE: 1, READ: 2, UPDATE: 3, DELETE: 4, TOUCH: 5 };
 const EMPTY = Buffer.alloc(0);
 
 // ---- writing -----------------------------------------------------------------
@@ -108,6 +108,7 @@ export function encodeBatchRequest(req: BatchRequest): Buffer {
   // First pass: sizes.
   const sizes = new Array<number>(ops.length);
   const tokenLens = new Array<number>(ops.length);
+  const subjectLens = new Array<number>(ops.length);
   let total = 0;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
@@ -126,6 +127,10 @@ export function encodeBatchRequest(req: BatchRequest): Buffer {
     if (ttl !== 0) s += 1 + varintSize(ttl);
     const sr = asInt(op.silence_read, 'silence_read');
     if (sr !== 0) s += 1 + varintSize(sr);
+    const subject = op.subject ?? '';
+    const sl = subject === '' ? 0 : Buffer.byteLength(subject, 'utf8');
+    subjectLens[i] = sl;
+    if (sl !== 0) s += 1 + varintSize(sl) + sl;
     sizes[i] = s;
     total += 1 + varintSize(s) + s;
   }
@@ -157,6 +162,7 @@ export function encodeBatchRequest(req: BatchRequest): Buffer {
       out.buf[out.pos++] = 0x30;
       out.varint(sr);
     }
+    if (subjectLens[i] !== 0) out.string(0x3a, op.subject as string, subjectLens[i]);
   }
   return out.buf;
 }
@@ -317,7 +323,9 @@ class In {
 }
 
 function decodeOp(r: In, end: number): BatchOp__Output {
-  const op: BatchOp__Output = { id: 0, kind: 'KIND_UNSPECIFIED', token: '', packed_data: EMPTY, ttl: 0, silence_read: 0 };
+  const op: BatchOp__Output = {
+    id: 0, kind: 'KIND_UNSPECIFIED', token: '', packed_data: EMPTY, ttl: 0, silence_read: 0, subject: '',
+  };
   const outer = r;
   const inner = new In(outer.buf, outer.pos, end);
   while (inner.pos < end) {
@@ -330,6 +338,7 @@ function decodeOp(r: In, end: number): BatchOp__Output {
     else if (field === 4 && wt === 2) op.packed_data = inner.bytes();
     else if (field === 5 && wt === 0) op.ttl = inner.int64();
     else if (field === 6 && wt === 0) op.silence_read = inner.int64();
+    else if (field === 7 && wt === 2) op.subject = inner.string();
     else inner.skip(wt);
   }
   outer.pos = end;

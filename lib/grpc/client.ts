@@ -23,8 +23,18 @@
 // ours) answers UNIMPLEMENTED before any result: the client then switches
 // to the four unary RPCs for good and resends the ops of that stream (the
 // master executed none of them).
+//
+// Sessions (subject on create, touch, revokeSubject, listSubject,
+// revokeHandle) need a master that knows them: an older master would
+// silently ignore a subject field. So before the first create with a
+// subject or batched touch, the client asks once whether the master has
+// the session RPCs (ListSubject with an empty subject: INVALID_ARGUMENT =
+// yes, UNIMPLEMENTED = no) and remembers the answer until the channel's
+// connection changes (a restarted master may be another version). Against
+// a master without them every session call fails with InternalError naming
+// the feature; a subject is never sent to a master that would drop it.
 import * as grpc from '@grpc/grpc-js';
-import type { Backend, ReadResult, Stats } from '../backend';
+import type { Backend, ReadResult, SessionInfo, Stats } from '../backend';
 import { ERROR_CLASS_METADATA_KEY, fromGrpcError, InternalError, Unavailable } from '../errors';
 import { isPlainObject, unpack } from '../msgpack';
 import { limitToWire, type Limit } from '../validation';
@@ -33,9 +43,13 @@ import type { BatchRequest } from './generated/token/BatchRequest';
 import type { BatchResponse__Output } from './generated/token/BatchResponse';
 import type { CreateTokenResponse__Output } from './generated/token/CreateTokenResponse';
 import type { DeleteTokenResponse__Output } from './generated/token/DeleteTokenResponse';
+import type { ListSubjectResponse__Output } from './generated/token/ListSubjectResponse';
 import type { ReadTokenResponse__Output } from './generated/token/ReadTokenResponse';
+import type { RevokeHandleResponse__Output } from './generated/token/RevokeHandleResponse';
+import type { RevokeSubjectResponse__Output } from './generated/token/RevokeSubjectResponse';
 import type { StatsResponse__Output } from './generated/token/StatsResponse';
 import type { TokenServiceClient } from './generated/token/TokenService';
+import type { TouchTokenResponse__Output } from './generated/token/TouchTokenResponse';
 import type { UpdateTokenResponse__Output } from './generated/token/UpdateTokenResponse';
 import { withBatchCodec } from './batch_codec';
 import { formatAddress, tokenProto } from './proto';
@@ -54,7 +68,8 @@ export const MAX_BATCHED_OP_BYTES = 4 * 1024;
 export const STREAM_IDLE_MS = 200;
 
 export const CLIENT_OPTIONS: grpc.ChannelOptions = {
-  'grpc.max_receive_message_length': 256 * 1024,
+  // Batch answers stay under 256 KiB; a ListSubject answer is ~40 bytes a session.
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.min_reconnect_backoff_ms': 100,
@@ -75,7 +90,7 @@ interface OpAnswer {
   result?: boolean;
 }
 
-type OpKind = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
+type OpKind = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE' | 'TOUCH';
 
 interface PendingOp {
   wire: BatchOp & { kind: OpKind };
@@ -119,6 +134,9 @@ export class GrpcClientBackend implements Backend {
   private stream: BatchStream | null = null;
   private nextId = 0;
   private closed = false;
+  /** Whether the master has the session RPCs: null = not known yet (see requireSessions). */
+  private sessions: boolean | null = null;
+  private sessionsProbe: Promise<boolean> | null = null;
 
   constructor(host: string, port: number, deadlineMs = DEFAULT_DEADLINE_MS, options: ClientBackendOptions = {}) {
     this.address = options.socket !== undefined ? `unix:${options.socket}` : formatAddress(host, port);
@@ -154,12 +172,118 @@ export class GrpcClientBackend implements Backend {
 
   // ---- operations ----------------------------------------------------------
 
-  async create(packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<string> {
+  async create(packed: Buffer, ttl: Limit, silenceRead: Limit, subject: string | null = null): Promise<string> {
+    if (subject !== null && subject !== undefined) {
+      await this.requireSessions('create with a subject');
+      const a = await this.submit(
+        { kind: 'CREATE', packed_data: packed, ttl: limitToWire(ttl), silence_read: limitToWire(silenceRead), subject },
+        packed.length + subject.length * 3 + OP_OVERHEAD,
+      );
+      return a.token ?? '';
+    }
     const a = await this.submit(
       { kind: 'CREATE', packed_data: packed, ttl: limitToWire(ttl), silence_read: limitToWire(silenceRead) },
       packed.length + OP_OVERHEAD,
     );
     return a.token ?? '';
+  }
+
+  async touch(token: string, ttl: Limit): Promise<boolean> {
+    await this.requireSessions('touch');
+    const a = await this.submit({ kind: 'TOUCH', token, ttl: limitToWire(ttl) }, token.length * 3 + OP_OVERHEAD);
+    return a.result === true;
+  }
+
+  async revokeSubject(subject: string): Promise<number> {
+    const res = await this.call<object, RevokeSubjectResponse__Output>(
+      this.client.RevokeSubject, { subject }, undefined, this.sessionErrors('revokeSubject'));
+    return res.count;
+  }
+
+  async listSubject(subject: string): Promise<SessionInfo[]> {
+    const res = await this.call<object, ListSubjectResponse__Output>(
+      this.client.ListSubject, { subject }, undefined, this.sessionErrors('listSubject'));
+    return res.sessions.map((s) => {
+      const metadata: SessionInfo['metadata'] = {};
+      if (s.ttl > 0) metadata.ttl = s.ttl;
+      if (s.silence_read > 0) metadata.silence_read = s.silence_read;
+      return { handle: s.handle, metadata };
+    });
+  }
+
+  async revokeHandle(handle: string): Promise<boolean> {
+    const res = await this.call<object, RevokeHandleResponse__Output>(
+      this.client.RevokeHandle, { handle }, undefined, this.sessionErrors('revokeHandle'));
+    return res.result;
+  }
+
+  // ---- sessions: does the master have them? ---------------------------------
+
+  private unsupported(feature: string): InternalError {
+    return new InternalError(
+      `CRUDJT master at ${this.address} does not support ${feature} (it has no session RPCs: another crudjt SDK, or an older version); upgrade the master`,
+    );
+  }
+
+  /** Error map of a session RPC: UNIMPLEMENTED = an older master. */
+  private sessionErrors(feature: string): (err: unknown) => Error {
+    return (err) => {
+      if ((err as { code?: unknown })?.code === grpc.status.UNIMPLEMENTED) {
+        this.sessions = false;
+        return this.unsupported(feature);
+      }
+      return fromGrpcError(err, this.address, this.deadlineMs);
+    };
+  }
+
+  /**
+   * Resolves when the master is known to have the session RPCs; rejects with
+   * InternalError when it is known not to (or with the probe's own error,
+   * e.g. Unavailable, when it could not be asked).
+   */
+  private requireSessions(feature: string): Promise<void> | void {
+    if (this.sessions === true) return;
+    if (this.sessions === false) throw this.unsupported(feature);
+    if (this.sessionsProbe === null) {
+      const probe = this.probeSessions();
+      this.sessionsProbe = probe;
+      const forget = (): void => {
+        if (this.sessionsProbe === probe) this.sessionsProbe = null;
+      };
+      probe.then(forget, forget);
+    }
+    return this.sessionsProbe.then((yes) => {
+      if (!yes) throw this.unsupported(feature);
+    });
+  }
+
+  // ListSubject('') is INVALID_ARGUMENT on a master with sessions and
+  // UNIMPLEMENTED on one without; it touches no data.
+  private async probeSessions(): Promise<boolean> {
+    const channel = this.client.getChannel();
+    const state = channel.getConnectivityState(true);
+    let answer: boolean;
+    try {
+      await this.call<object, ListSubjectResponse__Output>(this.client.ListSubject, { subject: '' }, undefined, (err) => err as Error);
+      answer = true;
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      if (code === grpc.status.INVALID_ARGUMENT) answer = true;
+      else if (code === grpc.status.UNIMPLEMENTED) answer = false;
+      else throw fromGrpcError(e, this.address, this.deadlineMs);
+    }
+    if (this.closed) return answer;
+    this.sessions = answer;
+    // Another connection may be another master: ask again then.
+    const now = channel.getConnectivityState(false);
+    try {
+      channel.watchConnectivityState(now === state ? now : state, Infinity, () => {
+        this.sessions = null;
+      });
+    } catch {
+      this.sessions = null; // shut down meanwhile
+    }
+    return answer;
   }
 
   async read(token: string): Promise<ReadResult | null> {
@@ -387,6 +511,7 @@ export class GrpcClientBackend implements Backend {
     if (status.code === grpc.status.UNIMPLEMENTED && !s.answered) {
       // Not one of ours (or an older one): the master ran none of these.
       this.batching = false;
+      this.sessions = false;
       for (const op of ops) this.sendUnary(op);
       return;
     }
@@ -447,10 +572,12 @@ export class GrpcClientBackend implements Backend {
   private async unary(wire: PendingOp['wire'], deadline: number): Promise<OpAnswer> {
     switch (wire.kind) {
       case 'CREATE': {
+        if (wire.subject && this.sessions === false) throw this.unsupported('create with a subject');
         const res = await this.call<object, CreateTokenResponse__Output>(this.client.CreateToken, {
           packed_data: wire.packed_data,
           ttl: wire.ttl,
           silence_read: wire.silence_read,
+          subject: wire.subject,
         }, deadline);
         return { token: res.token };
       }
@@ -469,6 +596,11 @@ export class GrpcClientBackend implements Backend {
       }
       case 'DELETE': {
         const res = await this.call<object, DeleteTokenResponse__Output>(this.client.DeleteToken, { token: wire.token }, deadline);
+        return { result: res.result };
+      }
+      case 'TOUCH': {
+        const res = await this.call<object, TouchTokenResponse__Output>(
+          this.client.TouchToken, { token: wire.token, ttl: wire.ttl }, deadline, this.sessionErrors('touch'));
         return { result: res.result };
       }
     }

@@ -9,7 +9,9 @@
 // Batch (a bidirectional stream) and ExecuteBatch (unary) validate every op
 // as its unary RPC would, run the valid ones with one backend.runBatch()
 // pass, and answer each op on its own with its id. Stats answers the
-// backend's figures. See proto/token_service.proto.
+// backend's figures. TouchToken, RevokeSubject, ListSubject and
+// RevokeHandle validate and call the backend's methods of the same names.
+// See proto/token_service.proto.
 import fs from 'node:fs';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -19,7 +21,9 @@ import { NIL, pack } from '../msgpack';
 import {
   MAX_READS,
   MAX_TTL_SECONDS,
+  validateHandle,
   validatePackedData,
+  validateSubject,
   validateToken,
   validateWireLimit,
 } from '../validation';
@@ -27,6 +31,7 @@ import type { BatchOp__Output } from './generated/token/BatchOp';
 import type { BatchRequest__Output } from './generated/token/BatchRequest';
 import type { BatchResponse } from './generated/token/BatchResponse';
 import type { BatchResult } from './generated/token/BatchResult';
+import type { ListSubjectResponse } from './generated/token/ListSubjectResponse';
 import type { StatsResponse } from './generated/token/StatsResponse';
 import type { TokenServiceHandlers } from './generated/token/TokenService';
 import { withBatchCodec } from './batch_codec';
@@ -38,11 +43,12 @@ export const MAX_BATCH_OPS = 256;
 /**
  * Requests are small (<= 256 bytes of data + a token; clients keep a
  * BatchRequest under 64 KiB): refuse bigger frames early. Answers may be
- * bigger: 256 reads of 256-byte payloads are about 80 KiB.
+ * bigger: 256 reads of 256-byte payloads are about 80 KiB, and a
+ * ListSubject answer is ~40 bytes per session (8 MiB: ~200,000 sessions).
  */
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 64 * 1024,
-  'grpc.max_send_message_length': 256 * 1024,
+  'grpc.max_send_message_length': 8 * 1024 * 1024,
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_concurrent_streams': 1024,
@@ -73,7 +79,8 @@ export class TokenServiceMaster {
           const packed = validatePackedData(req.packed_data);
           const ttl = validateWireLimit(req.ttl, 'ttl', MAX_TTL_SECONDS);
           const silenceRead = validateWireLimit(req.silence_read, 'silence_read', MAX_READS);
-          return { token: await backend.create(packed, ttl, silenceRead) };
+          const subject = wireSubject(req.subject);
+          return { token: await backend.create(packed, ttl, silenceRead, subject) };
         });
       },
       ReadToken: (call, callback) => {
@@ -104,6 +111,35 @@ export class TokenServiceMaster {
           const token = validateToken(call.request.token);
           return { result: await backend.delete(token) };
         });
+      },
+      TouchToken: (call, callback) => {
+        count('TouchToken');
+        respond(callback, async () => {
+          const token = validateToken(call.request.token);
+          const ttl = validateWireLimit(call.request.ttl, 'ttl', MAX_TTL_SECONDS);
+          return { result: await backend.touch(token, ttl) };
+        });
+      },
+      RevokeSubject: (call, callback) => {
+        count('RevokeSubject');
+        respond(callback, async () => ({ count: await backend.revokeSubject(validateSubject(call.request.subject)) }));
+      },
+      ListSubject: (call, callback) => {
+        count('ListSubject');
+        respond(callback, async (): Promise<ListSubjectResponse> => {
+          const sessions = await backend.listSubject(validateSubject(call.request.subject));
+          return {
+            sessions: sessions.map((s) => ({
+              handle: s.handle,
+              ttl: s.metadata.ttl ?? 0,
+              silence_read: s.metadata.silence_read ?? 0,
+            })),
+          };
+        });
+      },
+      RevokeHandle: (call, callback) => {
+        count('RevokeHandle');
+        respond(callback, async () => ({ result: await backend.revokeHandle(validateHandle(call.request.handle)) }));
       },
       Batch: (call) => {
         serveBatchStream(backend, call);
@@ -238,6 +274,7 @@ function decodeOp(w: BatchOp__Output): BatchOp {
         packed: validatePackedData(w.packed_data),
         ttl: validateWireLimit(w.ttl, 'ttl', MAX_TTL_SECONDS),
         silenceRead: validateWireLimit(w.silence_read, 'silence_read', MAX_READS),
+        subject: wireSubject(w.subject),
       };
     case 'READ':
       return { kind: 'read', token: validateToken(w.token) };
@@ -251,9 +288,16 @@ function decodeOp(w: BatchOp__Output): BatchOp {
       };
     case 'DELETE':
       return { kind: 'delete', token: validateToken(w.token) };
+    case 'TOUCH':
+      return { kind: 'touch', token: validateToken(w.token), ttl: validateWireLimit(w.ttl, 'ttl', MAX_TTL_SECONDS) };
     default:
-      throw new TypeError(`BatchOp ${w.id} has no kind (CREATE, READ, UPDATE or DELETE)`);
+      throw new TypeError(`BatchOp ${w.id} has no kind (CREATE, READ, UPDATE, DELETE or TOUCH)`);
   }
+}
+
+/** A subject field: empty = none, else validated like the API's subject. */
+function wireSubject(subject: string | undefined): string | null {
+  return subject === undefined || subject === '' ? null : validateSubject(subject);
 }
 
 // For a backend without runBatch: the ops in order, one await each.
@@ -263,7 +307,7 @@ async function runOneByOne(backend: Backend, ops: readonly BatchOp[]): Promise<B
     try {
       switch (op.kind) {
         case 'create':
-          out.push({ ok: true, value: await backend.create(op.packed, op.ttl, op.silenceRead) });
+          out.push({ ok: true, value: await backend.create(op.packed, op.ttl, op.silenceRead, op.subject ?? null) });
           break;
         case 'read': {
           const packed = backend.readPacked !== undefined
@@ -277,6 +321,9 @@ async function runOneByOne(backend: Backend, ops: readonly BatchOp[]): Promise<B
           break;
         case 'delete':
           out.push({ ok: true, value: await backend.delete(op.token) });
+          break;
+        case 'touch':
+          out.push({ ok: true, value: await backend.touch(op.token, op.ttl) });
           break;
       }
     } catch (e) {

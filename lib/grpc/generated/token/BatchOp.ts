@@ -10,6 +10,7 @@ export const _token_BatchOp_Kind = {
   READ: 'READ',
   UPDATE: 'UPDATE',
   DELETE: 'DELETE',
+  TOUCH: 'TOUCH',
 } as const;
 
 export type _token_BatchOp_Kind =
@@ -23,6 +24,8 @@ export type _token_BatchOp_Kind =
   | 3
   | 'DELETE'
   | 4
+  | 'TOUCH'
+  | 5
 
 export type _token_BatchOp_Kind__Output = typeof _token_BatchOp_Kind[keyof typeof _token_BatchOp_Kind]
 
@@ -33,6 +36,7 @@ export interface BatchOp {
   'packed_data'?: (Buffer | Uint8Array | string);
   'ttl'?: (number | string | Long);
   'silence_read'?: (number | string | Long);
+  'subject'?: (string);
 }
 
 export interface BatchOp__Output {
@@ -42,4 +46,5 @@ export interface BatchOp__Output {
   'packed_data': (Buffer);
   'ttl': (number);
   'silence_read': (number);
+  'subject': (string);
 }

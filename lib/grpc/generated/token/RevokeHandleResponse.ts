@@ -1,0 +1,10 @@
+// Original file: proto/token_service.proto
+
+
+export interface RevokeHandleResponse {
+  'result'?: (boolean);
+}
+
+export interface RevokeHandleResponse__Output {
+  'result': (boolean);
+}
