@@ -147,6 +147,7 @@ export class MasterStore implements Backend {
 
   async touch(token: string, ttl: Limit): Promise<boolean> {
     this.requireNative('touch', 'touch()');
+    this.ops.update++; // a touch is a write; stats count it with updates
     this.cache?.evict(token);
     try {
       return this.sync ? await this.native.touchAsync!(token, ttlToMs(ttl)) : this.native.touch!(token, ttlToMs(ttl));
@@ -341,7 +342,136 @@ export class MasterStore implements Backend {
   }
 
   runBatch(ops: readonly BatchOp[]): BatchOutcome[] | Promise<BatchOutcome[]> {
-    return this.sync ? this.runBatchAsync(ops) : this.runBatchSync(ops);
+    const native = this.native;
+    if (this.sync) {
+      return typeof native.applyBatchAsync === 'function' ? this.runBatchNativeAsync(ops) : this.runBatchAsync(ops);
+    }
+    return typeof native.applyBatch === 'function' ? this.runNativeBatch(ops, false) as BatchOutcome[] : this.runBatchSync(ops);
+  }
+
+  // 'sync' durability with applyBatchAsync: one engine call (one fsync) per
+  // batch, off the main thread. A batch waits for the batches still running
+  // that share a token with it (kept in `tails`), so the order of ops on one
+  // token is the order they arrived in; disjoint batches run side by side.
+  private runBatchNativeAsync(ops: readonly BatchOp[]): Promise<BatchOutcome[]> {
+    const tokens = new Set<string>();
+    for (const op of ops) if (op.kind !== 'create') tokens.add(op.token);
+    const waits: Array<Promise<unknown>> = [];
+    for (const t of tokens) {
+      const tail = this.tails.get(t);
+      if (tail !== undefined) waits.push(tail);
+    }
+    const done: Promise<BatchOutcome[]> = waits.length === 0
+      ? (this.runNativeBatch(ops, true) as Promise<BatchOutcome[]>)
+      : Promise.all(waits).then(() => this.runNativeBatch(ops, true));
+    for (const t of tokens) this.tails.set(t, done);
+    void done.then(() => {
+      for (const t of tokens) if (this.tails.get(t) === done) this.tails.delete(t);
+    });
+    return done;
+  }
+
+  // One applyBatch (or applyBatchAsync) call for the whole batch; never
+  // throws or rejects: each op gets its own outcome. Reads of tokens that no
+  // op of the batch writes may be answered by the cache; tokens written by
+  // the batch are evicted before and after the engine call (as update()
+  // does), and engine reads fill the cache only when no write intervened.
+  private runNativeBatch(ops: readonly BatchOp[], useAsync: boolean): BatchOutcome[] | Promise<BatchOutcome[]> {
+    const out: BatchOutcome[] = new Array(ops.length);
+    const cache = this.cache;
+    const written = new Set<string>();
+    for (const op of ops) if (op.kind === 'update' || op.kind === 'delete' || op.kind === 'touch') written.add(op.token);
+    if (cache !== null) for (const t of written) cache.evict(t);
+    const nativeOps: NativeBatchOp[] = [];
+    const index: number[] = []; // nativeOps[j] answers ops[index[j]]
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      switch (op.kind) {
+        case 'create':
+          this.ops.create++;
+          nativeOps.push([0, op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead), subjectBytes(op.subject)]);
+          break;
+        case 'read': {
+          this.ops.read++;
+          if (!written.has(op.token)) {
+            const hit = this.cacheHit(op.token);
+            if (hit !== undefined) {
+              out[i] = { ok: true, value: packRaw(hit) };
+              continue;
+            }
+          }
+          nativeOps.push([1, op.token]);
+          break;
+        }
+        case 'update':
+          this.ops.update++;
+          nativeOps.push([2, op.token, op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead)]);
+          break;
+        case 'delete':
+          this.ops.delete++;
+          nativeOps.push([3, op.token]);
+          break;
+        case 'touch':
+          this.ops.update++; // a touch is a write; stats count it with updates
+          nativeOps.push([4, op.token, ttlToMs(op.ttl)]);
+          break;
+        default:
+          out[i] = { ok: false, error: new TypeError('unknown batch operation') };
+          continue;
+      }
+      index.push(i);
+    }
+    const epoch = cache?.epoch() ?? 0;
+    const startedAt = Date.now();
+    const finish = (results: NativeBatchResult[] | null, error: unknown): BatchOutcome[] => {
+      for (let j = 0; j < index.length; j++) {
+        const i = index[j];
+        if (results === null) {
+          out[i] = { ok: false, error: fromNative(error) };
+          continue;
+        }
+        out[i] = this.batchOutcome(ops[i], nativeOps[j][0], results[j], epoch, startedAt);
+      }
+      if (results !== null && results.length !== index.length) {
+        for (let j = results.length; j < index.length; j++) {
+          out[index[j]] = { ok: false, error: new InternalError(`the engine answered ${results.length} of ${index.length} batch operations`) };
+        }
+      }
+      if (cache !== null) for (const t of written) cache.evict(t);
+      return out;
+    };
+    if (nativeOps.length === 0) return useAsync ? Promise.resolve(out) : out;
+    if (!useAsync) {
+      let results: NativeBatchResult[];
+      try {
+        results = this.native.applyBatch!(nativeOps);
+      } catch (e) {
+        return finish(null, e);
+      }
+      return finish(results, null);
+    }
+    let p: Promise<NativeBatchResult[]>;
+    try {
+      p = this.native.applyBatchAsync!(nativeOps);
+    } catch (e) {
+      return Promise.resolve(finish(null, e));
+    }
+    return p.then((r) => finish(r, null), (e) => finish(null, e));
+  }
+
+  // One engine answer of a batch as the op's outcome.
+  private batchOutcome(op: BatchOp, kind: number, r: NativeBatchResult | undefined, epoch: number, startedAt: number): BatchOutcome {
+    if (r === undefined) return { ok: false, error: new InternalError('the engine did not answer a batch operation') };
+    if (isBatchError(r)) return { ok: false, error: batchError(r) };
+    if (kind === 0) {
+      return typeof r === 'string' ? { ok: true, value: r } : { ok: false, error: new InternalError('the engine answered a create without a token') };
+    }
+    if (kind === 1) {
+      if (r !== null && !Array.isArray(r)) return { ok: false, error: new InternalError('the engine answered a read with a non-record') };
+      const raw = this.engineRead((op as { token: string }).token, epoch, startedAt, r);
+      return { ok: true, value: raw === null ? NIL : packRaw(raw) };
+    }
+    return typeof r === 'boolean' ? { ok: true, value: r } : { ok: false, error: new InternalError('the engine answered a write without a boolean') };
   }
 
   // One pass of synchronous native calls. Each op is answered on its own.
@@ -361,9 +491,13 @@ export class MasterStore implements Backend {
   private runOneSync(op: BatchOp): string | Buffer | boolean {
     const native = this.native;
     switch (op.kind) {
-      case 'create':
+      case 'create': {
         this.ops.create++;
-        return native.create(op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead));
+        const subj = subjectBytes(op.subject);
+        if (subj === null) return native.create(op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead));
+        this.requireNative('listSubject', 'a subject');
+        return native.create(op.packed, ttlToMs(op.ttl), readsToNative(op.silenceRead), subj);
+      }
       case 'read': {
         this.ops.read++;
         const r = this.readRawSync(op.token);
@@ -382,6 +516,15 @@ export class MasterStore implements Backend {
         this.cache?.evict(op.token);
         try {
           return native.remove(op.token);
+        } finally {
+          this.cache?.evict(op.token);
+        }
+      case 'touch':
+        this.ops.update++;
+        this.requireNative('touch', 'touch()');
+        this.cache?.evict(op.token);
+        try {
+          return native.touch!(op.token, ttlToMs(op.ttl));
         } finally {
           this.cache?.evict(op.token);
         }
@@ -418,13 +561,15 @@ export class MasterStore implements Backend {
   private async runOneAsync(op: BatchOp): Promise<string | Buffer | boolean> {
     switch (op.kind) {
       case 'create':
-        return this.create(op.packed, op.ttl, op.silenceRead);
+        return this.create(op.packed, op.ttl, op.silenceRead, op.subject ?? null);
       case 'read':
         return (await this.readPacked(op.token)) ?? NIL;
       case 'update':
         return this.update(op.token, op.packed, op.ttl, op.silenceRead);
       case 'delete':
         return this.delete(op.token);
+      case 'touch':
+        return this.touch(op.token, op.ttl);
       default:
         throw new TypeError('unknown batch operation');
     }
