@@ -8,8 +8,12 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
+#include "crypto/aead.h"
+#include "crypto/random.h"
 #include "util/coding.h"
 
 namespace crudjt {
@@ -56,6 +60,8 @@ void DerivedKeys::Wipe() {
   OPENSSL_cleanse(index_key, sizeof(index_key));
   OPENSSL_cleanse(seal_key, sizeof(seal_key));
   OPENSSL_cleanse(key_check, sizeof(key_check));
+  OPENSSL_cleanse(wrap_key, sizeof(wrap_key));
+  OPENSSL_cleanse(subject_key, sizeof(subject_key));
   key_id = 0;
 }
 
@@ -70,6 +76,8 @@ Status DeriveKeys(std::string_view secret, DerivedKeys* out) {
   if (s.ok()) {
     s = HkdfSha256(secret, kSalt, "crudjt key check", k.key_check, sizeof(k.key_check));
   }
+  if (s.ok()) s = HkdfSha256(secret, kSalt, "crudjt key wrap key", k.wrap_key, sizeof(k.wrap_key));
+  if (s.ok()) s = DeriveSubjectKey(k.index_key, k.subject_key);
   if (!s.ok()) {
     k.Wipe();
     return s;
@@ -77,6 +85,49 @@ Status DeriveKeys(std::string_view secret, DerivedKeys* out) {
   k.key_id = DecodeFixed32(k.key_check);
   *out = k;
   k.Wipe();
+  return Status::OK();
+}
+
+Status DeriveSubjectKey(const uint8_t index_key[kSubkeyBytes], uint8_t out[kSubkeyBytes]) {
+  return HkdfSha256(std::string_view(reinterpret_cast<const char*>(index_key), kSubkeyBytes),
+                    "crudjt/v2", "crudjt subject key", out, kSubkeyBytes);
+}
+
+namespace {
+constexpr std::string_view kWrapAd = "crudjt wrapped index key";
+}  // namespace
+
+Status WrapKey(const uint8_t wrap_key[kSubkeyBytes], const uint8_t key[kSubkeyBytes],
+               uint8_t out[kWrappedKeyBytes]) {
+  std::unique_ptr<Aead> aead;
+  Status s = Aead::Create(wrap_key, &aead);
+  if (!s.ok()) return s;
+  s = RandomBytes(out, kAeadNonceBytes);
+  if (!s.ok()) return s;
+  std::string sealed;
+  s = aead->Seal(out, kWrapAd, std::string_view(reinterpret_cast<const char*>(key), kSubkeyBytes),
+                 &sealed);
+  if (!s.ok()) return s;
+  std::memcpy(out + kAeadNonceBytes, sealed.data(), sealed.size());
+  OPENSSL_cleanse(&sealed[0], sealed.size());
+  return Status::OK();
+}
+
+Status UnwrapKey(const uint8_t wrap_key[kSubkeyBytes], const uint8_t wrapped[kWrappedKeyBytes],
+                 uint8_t key[kSubkeyBytes]) {
+  std::unique_ptr<Aead> aead;
+  Status s = Aead::Create(wrap_key, &aead);
+  if (!s.ok()) return s;
+  std::string plain;
+  s = aead->Open(wrapped, kWrapAd,
+                 std::string_view(reinterpret_cast<const char*>(wrapped) + kAeadNonceBytes,
+                                  kWrappedKeyBytes - kAeadNonceBytes),
+                 &plain);
+  if (!s.ok() || plain.size() != kSubkeyBytes) {
+    return Status::Corruption("wrapped key does not open under this secret");
+  }
+  std::memcpy(key, plain.data(), kSubkeyBytes);
+  OPENSSL_cleanse(&plain[0], plain.size());
   return Status::OK();
 }
 

@@ -13,7 +13,7 @@ Status Store::Open(const std::string& dir, std::string_view secret_key, const Op
   if (dir.empty()) return Status::InvalidArgument("store directory is empty");
   OpenInfo local;
   std::unique_ptr<StoreImpl> impl(new StoreImpl(dir, options));
-  Status s = impl->Init(secret_key, &local);
+  Status s = impl->Init(secret_key, options.previous_secret_keys, &local);
   if (!s.ok()) return s;  // impl's destructor releases what Init took
   if (info) *info = local;
   *store = std::move(impl);

@@ -22,10 +22,13 @@ std::string StoreImpl::EncodeMeta(uint64_t replay_from) const {
   std::string m(kStoreMetaBytes, '\0');
   uint8_t* p = reinterpret_cast<uint8_t*>(&m[0]);
   EncodeFixed32(p, kStoreFormatVersion);
-  EncodeFixed32(p + 4, keys_.key_id);
+  EncodeFixed32(p + 4, legacy_keys_ ? kMetaFlagLegacyKeys : 0);
   EncodeFixed64(p + 8, replay_from);
   EncodeFixed64(p + 16, next_lsn_);
   std::memcpy(p + 24, keys_.key_check, kKeyCheckBytes);
+  EncodeFixed64(p + 40, index_entries_);
+  EncodeFixed64(p + 48, previous_records_);
+  std::memcpy(p + 56, wrapped_index_key_, kWrappedKeyBytes);
   return m;
 }
 
@@ -165,34 +168,59 @@ Status StoreImpl::Sweep(uint64_t* removed) {
   TreeKey after;
   bool have_after = false;
   bool done = false;
-  std::vector<TreeKey> expired;
+  std::vector<std::pair<TreeKey, std::string>> expired;  // token records
+  std::vector<std::pair<TreeKey, TreeKey>> entries;        // (entry, its token)
   expired.reserve(kSweepBatch);
   while (!done) {
-    std::lock_guard<std::mutex> l(mu_);  // one batch per hold
+    std::unique_lock<std::mutex> l(mu_);  // one batch per hold
+    WaitForCheckpointRoom(&l);
     Status s = WritableLocked();
     if (!s.ok()) return s;
     const int64_t now = NowMs();
     expired.clear();
+    entries.clear();
     TreeKey last;
     size_t visited = 0;
     s = tree_->Scan(have_after ? &after : nullptr, kSweepBatch,
                     [&](const TreeKey& k, std::string_view v) {
                       ++visited;
+                      if (SubjectIndex::IsEntryValue(v)) {
+                        uint8_t sh[kSubjectHashBytes];
+                        TreeKey tk;
+                        SubjectIndex::DecodeEntry(v, sh, &tk);
+                        entries.emplace_back(k, tk);
+                        return true;
+                      }
                       // Only the expiry field is needed: no decryption.
                       if (v.size() >= 8) {
-                        int64_t exp = int64_t(DecodeFixed64(reinterpret_cast<const uint8_t*>(v.data())));
-                        if (exp > 0 && exp <= now) expired.push_back(k);
+                        int64_t exp = SealedRecord::ExpiresAt(v);
+                        if (exp > 0 && exp <= now) expired.emplace_back(k, std::string(v));
                       }
                       return true;
                     },
                     &last, &done);
     if (!s.ok()) return s;
     if (visited == 0) break;
-    for (const TreeKey& k : expired) {
-      s = LogAndDelete(k);
-      if (!s.ok()) return s;
+    Pending p;
+    for (const auto& e : expired) {
+      PlanDeleteToken(e.first, e.second, &p);  // with its index entry
       ++count;
     }
+    // An entry whose token record is gone (a batch torn by a crash between
+    // the two) is dropped. An expired record's entry goes with the record.
+    for (const auto& e : entries) {
+      std::string value;
+      s = tree_->Get(e.second, &value);
+      if (s.IsNotFound() || (s.ok() && SubjectIndex::IsEntryValue(value))) {
+        if (p.Find(e.first) == nullptr) {
+          p.changes.push_back(Change{wal::kDelete, e.first, std::string(), ValueClass::kEntry});
+        }
+      } else if (!s.ok()) {
+        return s;
+      }
+    }
+    s = CommitLocked(&p);
+    if (!s.ok()) return s;
     after = last;
     have_after = true;
   }

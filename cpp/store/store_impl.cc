@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <openssl/crypto.h>
+
 #include <cstring>
 
 #include "crypto/random.h"
@@ -20,56 +22,56 @@ namespace crudjt {
 
 namespace {
 
-constexpr size_t kTokenBytes = 16;
-
-bool ValidLimit(int64_t v, int64_t max) { return v == kNoLimit || (v >= 1 && v <= max); }
-
-Status CheckWriteArgs(std::string_view payload, int64_t ttl_ms, int64_t max_reads) {
-  if (payload.empty()) return Status::InvalidArgument("payload is empty");
-  if (payload.size() > kMaxPayloadBytes) {
-    return Status::InvalidArgument("payload is " + std::to_string(payload.size()) +
-                                   " bytes, more than " + std::to_string(kMaxPayloadBytes));
-  }
-  if (!ValidLimit(ttl_ms, kMaxTtlMs)) {
-    return Status::InvalidArgument("ttl_ms must be 1.." + std::to_string(kMaxTtlMs) +
-                                   " or kNoLimit, got " + std::to_string(ttl_ms));
-  }
-  if (!ValidLimit(max_reads, kMaxReads)) {
-    return Status::InvalidArgument("max_reads must be 1.." + std::to_string(kMaxReads) +
-                                   " or kNoLimit, got " + std::to_string(max_reads));
-  }
-  return Status::OK();
-}
-
 struct StoreMeta {
   uint32_t version = 0;
-  uint32_t key_id = 0;
+  uint32_t flags = 0;
   uint64_t replay_from = 0;
   uint64_t next_lsn = 0;
   uint8_t key_check[kKeyCheckBytes] = {};
+  uint64_t index_entries = 0;
+  uint64_t previous_records = 0;
+  uint8_t wrapped[kWrappedKeyBytes] = {};
 };
 
+// Format 1 and 2 (store_impl.h); a short meta reads as a new file.
 bool DecodeMeta(std::string_view m, StoreMeta* out) {
-  if (m.size() < kStoreMetaBytes) return false;
+  if (m.size() < 40) return false;
   const uint8_t* p = reinterpret_cast<const uint8_t*>(m.data());
   out->version = DecodeFixed32(p);
-  out->key_id = DecodeFixed32(p + 4);
   out->replay_from = DecodeFixed64(p + 8);
   out->next_lsn = DecodeFixed64(p + 16);
   std::memcpy(out->key_check, p + 24, kKeyCheckBytes);
+  if (out->version >= 2 && m.size() >= kStoreMetaBytes) {
+    out->flags = DecodeFixed32(p + 4);
+    out->index_entries = DecodeFixed64(p + 40);
+    out->previous_records = DecodeFixed64(p + 48);
+    std::memcpy(out->wrapped, p + 56, kWrappedKeyBytes);
+  }
   return true;
 }
 
 }  // namespace
 
+namespace {
+Options WithoutSecrets(const Options& o) {
+  Options copy = o;
+  copy.previous_secret_keys.clear();
+  return copy;
+}
+}  // namespace
+
 StoreImpl::StoreImpl(const std::string& dir, const Options& options)
-    : dir_(dir), options_(options) {
+    : dir_(dir), options_(WithoutSecrets(options)) {
   std::memset(&keys_, 0, sizeof(keys_));
+  std::memset(index_key_, 0, sizeof(index_key_));
+  std::memset(wrapped_index_key_, 0, sizeof(wrapped_index_key_));
 }
 
 StoreImpl::~StoreImpl() {
   Close();
   keys_.Wipe();
+  for (DerivedKeys& p : previous_) p.Wipe();
+  OPENSSL_cleanse(index_key_, sizeof(index_key_));
 }
 
 int64_t StoreImpl::NowMs() const {
@@ -81,7 +83,8 @@ int64_t StoreImpl::NowMs() const {
 
 // ---------------------------------------------------------------- open
 
-Status StoreImpl::Init(std::string_view secret_key, OpenInfo* info) {
+Status StoreImpl::Init(std::string_view secret_key, const std::vector<std::string>& previous,
+                       OpenInfo* info) {
   if (options_.flush_interval_ms == 0) {
     return Status::InvalidArgument("flush_interval_ms must be > 0");
   }
@@ -90,12 +93,36 @@ Status StoreImpl::Init(std::string_view secret_key, OpenInfo* info) {
   }
   Status s = DeriveKeys(secret_key, &keys_);
   if (!s.ok()) return s;
-  hasher_.reset(new IndexHasher(keys_.index_key));
+  previous_.reserve(previous.size());
+  for (size_t i = 0; i < previous.size(); ++i) {
+    DerivedKeys k;
+    s = DeriveKeys(previous[i], &k);
+    if (!s.ok()) {
+      return Status::InvalidArgument("previous_secret_keys[" + std::to_string(i) + "]: " +
+                                     s.message());
+    }
+    bool duplicate = std::memcmp(k.key_check, keys_.key_check, kKeyCheckBytes) == 0;
+    for (const DerivedKeys& p : previous_) {
+      duplicate = duplicate || std::memcmp(k.key_check, p.key_check, kKeyCheckBytes) == 0;
+    }
+    bool id_clash = !duplicate && k.key_id == keys_.key_id;
+    for (const DerivedKeys& p : previous_) id_clash = id_clash || (!duplicate && k.key_id == p.key_id);
+    if (id_clash) {
+      k.Wipe();
+      return Status::InvalidArgument("previous_secret_keys[" + std::to_string(i) +
+                                     "]: its 32-bit key id collides with another key's; "
+                                     "use a different secret");
+    }
+    if (!duplicate) previous_.push_back(k);
+    k.Wipe();
+  }
+  slots_.push_back(KeySlot{keys_.key_id, keys_.seal_key, {}});
+  for (const DerivedKeys& p : previous_) slots_.push_back(KeySlot{p.key_id, p.seal_key, {}});
   {
     std::unique_ptr<Aead> probe;
     s = Aead::Create(keys_.seal_key, &probe);
     if (!s.ok()) return s;
-    ReturnAead(std::move(probe));
+    ReturnAead(0, std::move(probe));
   }
   if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::IOError(dir_ + ": cannot create store directory: " + std::strerror(errno));
@@ -131,8 +158,41 @@ Status StoreImpl::Recover(OpenInfo* info) {
                                 std::to_string(meta.version) + " is newer than this build (" +
                                 std::to_string(kStoreFormatVersion) + ")");
   }
-  if (!fresh) {
-    info->key_changed = std::memcmp(meta.key_check, keys_.key_check, kKeyCheckBytes) != 0;
+  // Which index key the store's tokens are hashed with.
+  bool known = fresh;
+  std::memcpy(index_key_, keys_.index_key, kSubkeyBytes);
+  if (meta.version == 1) {
+    // Format 1 used each secret's own index key.
+    if (std::memcmp(meta.key_check, keys_.key_check, kKeyCheckBytes) == 0) known = true;
+    for (const DerivedKeys& p : previous_) {
+      if (!known && std::memcmp(meta.key_check, p.key_check, kKeyCheckBytes) == 0) {
+        std::memcpy(index_key_, p.index_key, kSubkeyBytes);
+        known = true;
+      }
+    }
+  } else if (meta.version == 2) {
+    known = UnwrapKey(keys_.wrap_key, meta.wrapped, index_key_).ok();
+    for (const DerivedKeys& p : previous_) {
+      if (!known) known = UnwrapKey(p.wrap_key, meta.wrapped, index_key_).ok();
+    }
+    if (!known) std::memcpy(index_key_, keys_.index_key, kSubkeyBytes);
+    index_entries_ = meta.index_entries;
+    previous_records_ = meta.previous_records;
+  }
+  info->key_changed = !known;
+  legacy_keys_ = known && (meta.version == 1 || (meta.flags & kMetaFlagLegacyKeys) != 0);
+  const bool rotated =
+      !fresh && std::memcmp(meta.key_check, keys_.key_check, kKeyCheckBytes) != 0;
+  const bool rewrite_meta = fresh || rotated || meta.version != kStoreFormatVersion;
+  hasher_.reset(new IndexHasher(index_key_));
+  {
+    uint8_t subject_key[kSubkeyBytes];
+    Status ks = DeriveSubjectKey(index_key_, subject_key);
+    if (!ks.ok()) return ks;
+    subject_hasher_.reset(new IndexHasher(subject_key));
+    OPENSSL_cleanse(subject_key, sizeof(subject_key));
+    ks = WrapKey(keys_.wrap_key, index_key_, wrapped_index_key_);
+    if (!ks.ok()) return ks;
   }
   const uint64_t replay_from = fresh ? 0 : meta.replay_from;
   next_lsn_ = fresh ? 1 : meta.next_lsn;
@@ -164,12 +224,12 @@ Status StoreImpl::Recover(OpenInfo* info) {
     }
   }
 
-  BTree* tree = tree_.get();
-  auto apply = [tree](wal::RecordType type, uint64_t, std::string_view payload) -> Status {
+  auto apply = [this](wal::RecordType type, uint64_t, std::string_view payload) -> Status {
     TreeKey key;
     std::memcpy(key.bytes, payload.data(), kTreeKeyBytes);
-    if (type == wal::kPut) return tree->Put(key, payload.substr(kTreeKeyBytes));
-    return tree->Delete(key, nullptr);
+    // The counters follow the replayed changes exactly as they followed the
+    // live ones.
+    return ApplyChange(type, key, payload.substr(kTreeKeyBytes), ValueClass::kUnknown);
   };
   uint64_t last_good = 0;
   for (size_t i = 0; i < replay.size(); ++i) {
@@ -194,11 +254,18 @@ Status StoreImpl::Recover(OpenInfo* info) {
   }
   if (!s.ok()) return s;
   log_ = std::move(w);
+  if (!fresh && (rotated || meta.version == 1)) {
+    // The counters depend on which key is current; the change of key (or a
+    // format-1 store, which kept none) needs one full count.
+    s = RecountLocked();
+    if (!s.ok()) return s;
+  }
   l.unlock();
 
-  if (fresh || info->key_changed) {
-    // Record the format and key check at once, so that a store never has a
-    // zero meta once it holds data.
+  if (rewrite_meta) {
+    // Record the format, key check and wrapped index key at once, so that
+    // a store never has a zero meta once it holds data and a rotated store
+    // no longer depends on the old secret for its index key.
     s = DoCheckpoint(/*force=*/true);
     if (!s.ok()) return s;
   }
@@ -207,33 +274,61 @@ Status StoreImpl::Recover(OpenInfo* info) {
 
 // ---------------------------------------------------------------- crypto
 
-std::unique_ptr<Aead> StoreImpl::TakeAead() {
+std::unique_ptr<Aead> StoreImpl::TakeAead(size_t slot) {
   {
     std::lock_guard<std::mutex> l(aead_mu_);
-    if (!aead_pool_.empty()) {
-      std::unique_ptr<Aead> a = std::move(aead_pool_.back());
-      aead_pool_.pop_back();
+    auto& pool = slots_[slot].pool;
+    if (!pool.empty()) {
+      std::unique_ptr<Aead> a = std::move(pool.back());
+      pool.pop_back();
       return a;
     }
   }
   std::unique_ptr<Aead> a;
-  if (!Aead::Create(keys_.seal_key, &a).ok()) return nullptr;
+  if (!Aead::Create(slots_[slot].seal_key, &a).ok()) return nullptr;
   return a;
 }
 
-void StoreImpl::ReturnAead(std::unique_ptr<Aead> aead) {
+void StoreImpl::ReturnAead(size_t slot, std::unique_ptr<Aead> aead) {
   std::lock_guard<std::mutex> l(aead_mu_);
-  aead_pool_.push_back(std::move(aead));
+  slots_[slot].pool.push_back(std::move(aead));
 }
 
-bool StoreImpl::ParseToken(std::string_view token, TreeKey* key) const {
-  if (token.size() > kMaxTokenChars || !IsBase64Url(token)) return false;
-  hasher_->Hash(token, key->bytes);
+int StoreImpl::SlotOf(uint32_t key_id) const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].key_id == key_id) return int(i);
+  }
+  return -1;
+}
+
+StoreImpl::ValueClass StoreImpl::Classify(std::string_view value) const {
+  if (value.empty()) return ValueClass::kNone;
+  if (SubjectIndex::IsEntryValue(value)) return ValueClass::kEntry;
+  if (value.size() < kRecordFixedBytes) return ValueClass::kCurrent;  // never written
+  return SealedRecord::KeyId(value) == keys_.key_id ? ValueClass::kCurrent : ValueClass::kPrevious;
+}
+
+bool StoreImpl::ParseToken(std::string_view token, TokenKeys* keys) const {
+  if (token.empty() || token.size() > kMaxTokenChars || !IsBase64Url(token)) return false;
+  hasher_->Hash(token, keys->k[0].bytes);
+  keys->n = 1;
+  if (SubjectIndex::InIndexDomain(keys->k[0])) {
+    if (legacy_keys_) {
+      keys->k[1] = keys->k[0];  // a format-1 record may live under the raw hash
+      keys->n = 2;
+    }
+    SubjectIndex::MaskTokenKey(&keys->k[0]);
+  }
   return true;
 }
 
+void StoreImpl::HashSubject(std::string_view subject, uint8_t sh[kSubjectHashBytes]) const {
+  subject_hasher_->Hash(subject, sh);
+}
+
 Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms,
-                       int64_t max_reads, const uint8_t* nonce_in, std::string* record) {
+                       int64_t max_reads, const uint8_t* nonce_in, const uint8_t* sh,
+                       std::string* record) {
   uint8_t nonce[kAeadNonceBytes];
   Status s;
   if (nonce_in != nullptr) {
@@ -242,17 +337,23 @@ Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl
     s = RandomBytes(nonce, sizeof(nonce));
     if (!s.ok()) return s;
   }
-  std::unique_ptr<Aead> aead = TakeAead();
-  if (!aead) return Status::IOError("cannot create an AEAD context");
-  std::string sealed;
-  s = aead->Seal(nonce, std::string_view(reinterpret_cast<const char*>(key.bytes), kTreeKeyBytes),
-                 payload, &sealed);
-  ReturnAead(std::move(aead));
-  if (!s.ok()) return s;
   RecordHead head;
   head.expires_at_ms = ttl_ms == kNoLimit ? 0 : NowMs() + ttl_ms;
   head.reads_left = max_reads;
   head.key_id = keys_.key_id;
+  if (sh != nullptr) {
+    head.has_subject = true;
+    std::memcpy(head.subject, sh, kSubjectHashBytes);
+  }
+  uint8_t ad[32];
+  const size_t ad_len = SealedRecord::AssociatedData(key.bytes, head, ad);
+  std::unique_ptr<Aead> aead = TakeAead(0);
+  if (!aead) return Status::IOError("cannot create an AEAD context");
+  std::string sealed;
+  s = aead->Seal(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), payload,
+                 &sealed);
+  ReturnAead(0, std::move(aead));
+  if (!s.ok()) return s;
   SealedRecord::Encode(head, nonce, sealed, record);
   return Status::OK();
 }
@@ -263,276 +364,21 @@ Status StoreImpl::Unseal(const TreeKey& key, std::string_view record, std::strin
   std::string_view sealed;
   Status s = SealedRecord::Decode(record, &head, &nonce, &sealed);
   if (!s.ok()) return s;
-  std::unique_ptr<Aead> aead = TakeAead();
+  const int slot = SlotOf(head.key_id);
+  if (slot < 0) return Status::NotFound();
+  uint8_t ad[32];
+  const size_t ad_len = SealedRecord::AssociatedData(key.bytes, head, ad);
+  std::unique_ptr<Aead> aead = TakeAead(size_t(slot));
   if (!aead) return Status::IOError("cannot create an AEAD context");
-  s = aead->Open(nonce, std::string_view(reinterpret_cast<const char*>(key.bytes), kTreeKeyBytes),
-                 sealed, payload);
-  ReturnAead(std::move(aead));
+  s = aead->Open(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), sealed,
+                 payload);
+  ReturnAead(size_t(slot), std::move(aead));
   if (!s.ok()) {
-    return Status::Corruption(dir_ + "/" + kPageFileName +
-                              ": a record sealed under the current key fails authentication");
+    return Status::Corruption(dir_ + "/" + kPageFileName + ": a record sealed under " +
+                              (slot == 0 ? "the current key" : "a previous key") +
+                              " fails authentication");
   }
   return Status::OK();
-}
-
-// ---------------------------------------------------------------- writes
-
-Status StoreImpl::WritableLocked() const {
-  if (closed_ || !opened_) return Status::Closed("store " + dir_ + " is closed");
-  return bg_error_;
-}
-
-Status StoreImpl::LogAndPut(const TreeKey& key, std::string_view value) {
-  std::string_view k(reinterpret_cast<const char*>(key.bytes), kTreeKeyBytes);
-  Status s = log_->AddRecord(wal::kPut, next_lsn_, k, value);
-  if (!s.ok()) {
-    if (log_->broken()) bg_error_ = s;
-    return s;
-  }
-  ++next_lsn_;
-  s = tree_->Put(key, value);
-  // The record is in the log but not in the tree: the two disagree until a
-  // restart replays it, so refuse further writes.
-  if (!s.ok()) bg_error_ = s;
-  MaybeRequestCheckpoint();
-  return s;
-}
-
-bool StoreImpl::CheckpointDueLocked() const {
-  if (log_->size() >= options_.checkpoint_log_bytes + wal::kSegmentHeaderSize) return true;
-  const uint64_t dirty = tree_->dirty_pages();
-  if (dirty * kPageSize > options_.page_cache_bytes / 2) return true;
-  // Space bound: the page file holds the committed tree, the snapshot in
-  // flight and the pages rewritten since (copy-on-write: a freed page is
-  // reusable only once the next checkpoint commits), so checkpoints follow
-  // the dirty pages, and WaitForCheckpointRoom caps them.
-  return dirty >= kMinDirtyPagesForCheckpoint &&
-         dirty * kDirtyTreeFraction >= tree_->tree_pages();
-}
-
-void StoreImpl::WaitForCheckpointRoom(std::unique_lock<std::mutex>* l) {
-  while (checkpoint_inflight_ && !closed_ && tree_) {
-    const uint64_t dirty = tree_->dirty_pages();
-    if (dirty < kStallFactor * kMinDirtyPagesForCheckpoint ||
-        dirty * kDirtyTreeFraction < kStallFactor * tree_->tree_pages()) {
-      return;
-    }
-    room_cv_.wait(*l);
-  }
-}
-
-void StoreImpl::MaybeRequestCheckpoint() {
-  if (checkpoint_wanted_ || !CheckpointDueLocked()) return;
-  checkpoint_wanted_ = true;
-  cv_.notify_all();
-}
-
-Status StoreImpl::LogAndDelete(const TreeKey& key) {
-  std::string_view k(reinterpret_cast<const char*>(key.bytes), kTreeKeyBytes);
-  Status s = log_->AddRecord(wal::kDelete, next_lsn_, k);
-  if (!s.ok()) {
-    if (log_->broken()) bg_error_ = s;
-    return s;
-  }
-  ++next_lsn_;
-  s = tree_->Delete(key, nullptr);
-  if (!s.ok()) bg_error_ = s;
-  MaybeRequestCheckpoint();
-  return s;
-}
-
-Status StoreImpl::SyncLog(const std::shared_ptr<wal::LogWriter>& log) {
-  if (log->synced_size() >= log->size()) return Status::OK();
-  Status s = log->Sync();
-  if (s.ok()) {
-    last_fsync_ms_.store(NowMs());
-  } else {
-    std::lock_guard<std::mutex> l(mu_);
-    if (bg_error_.ok()) bg_error_ = s;
-  }
-  return s;
-}
-
-Status StoreImpl::SyncIfRequired() {
-  if (options_.durability != Durability::kSync) return Status::OK();
-  std::shared_ptr<wal::LogWriter> log;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!log_) return Status::Closed("store " + dir_ + " is closed");
-    log = log_;
-  }
-  return SyncLog(log);
-}
-
-Status StoreImpl::GetLive(const TreeKey& key, int64_t now, std::string* value, RecordHead* head) {
-  Status s = tree_->Get(key, value);
-  if (!s.ok()) return s;
-  const uint8_t* nonce;
-  std::string_view sealed;
-  s = SealedRecord::Decode(*value, head, &nonce, &sealed);
-  if (!s.ok()) return Status::Corruption(dir_ + "/" + kPageFileName + ": " + s.message());
-  if (head->key_id != keys_.key_id) return Status::NotFound();  // another secret's record
-  if (head->expires_at_ms != 0 && head->expires_at_ms <= now) return Status::NotFound();
-  return Status::OK();
-}
-
-Status StoreImpl::Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-                         std::string* token, std::string_view subject) {
-  if (!subject.empty()) return Status::NotSupported("subjects: not implemented yet");
-  Status s = CheckWriteArgs(payload, ttl_ms, max_reads);
-  if (!s.ok()) return s;
-  // One getrandom() for the token and the nonce.
-  uint8_t raw[kTokenBytes + kAeadNonceBytes];
-  s = RandomBytes(raw, sizeof(raw));
-  if (!s.ok()) return s;
-  std::string t = Base64UrlEncode(raw, kTokenBytes);
-  TreeKey key;
-  hasher_->Hash(t, key.bytes);
-  std::string record;
-  s = Seal(key, payload, ttl_ms, max_reads, raw + kTokenBytes, &record);
-  if (!s.ok()) return s;
-  {
-    std::unique_lock<std::mutex> l(mu_);
-    WaitForCheckpointRoom(&l);
-    s = WritableLocked();
-    if (!s.ok()) return s;
-    s = LogAndPut(key, record);
-    if (!s.ok()) return s;
-  }
-  s = SyncIfRequired();
-  if (!s.ok()) return s;
-  *token = std::move(t);
-  return Status::OK();
-}
-
-Status StoreImpl::Read(std::string_view token, ReadResult* result) {
-  if (token.empty()) return Status::InvalidArgument("token is empty");
-  TreeKey key;
-  if (!ParseToken(token, &key)) return Status::NotFound();
-  std::string value;
-  RecordHead head;
-  bool wrote = false;
-  int64_t now;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closed_ || !opened_) return Status::Closed("store " + dir_ + " is closed");
-    now = NowMs();
-    Status s = GetLive(key, now, &value, &head);
-    if (!s.ok()) return s;
-    if (head.reads_left != kNoLimit) {
-      s = WritableLocked();
-      if (!s.ok()) return s;
-      head.reads_left -= 1;
-      if (head.reads_left == 0) {
-        s = LogAndDelete(key);
-      } else {
-        std::string updated = value;
-        SealedRecord::SetReadsLeft(&updated, head.reads_left);
-        s = LogAndPut(key, updated);
-      }
-      if (!s.ok()) return s;
-      wrote = true;
-    }
-  }
-  if (wrote) {
-    Status s = SyncIfRequired();
-    if (!s.ok()) return s;
-  }
-  Status s = Unseal(key, value, &result->payload);
-  if (!s.ok()) return s;
-  result->ttl_left_ms = head.expires_at_ms == 0 ? kNoLimit : head.expires_at_ms - now;
-  result->reads_left = head.reads_left;
-  return Status::OK();
-}
-
-Status StoreImpl::Update(std::string_view token, std::string_view payload, int64_t ttl_ms,
-                         int64_t max_reads, bool* updated) {
-  *updated = false;
-  Status s = CheckWriteArgs(payload, ttl_ms, max_reads);
-  if (!s.ok()) return s;
-  if (token.empty()) return Status::InvalidArgument("token is empty");
-  TreeKey key;
-  if (!ParseToken(token, &key)) {
-    std::lock_guard<std::mutex> l(mu_);
-    return closed_ ? Status::Closed("store " + dir_ + " is closed") : Status::OK();
-  }
-  std::string record;
-  s = Seal(key, payload, ttl_ms, max_reads, nullptr, &record);
-  if (!s.ok()) return s;
-  {
-    std::unique_lock<std::mutex> l(mu_);
-    WaitForCheckpointRoom(&l);
-    s = WritableLocked();
-    if (!s.ok()) return s;
-    std::string old;
-    RecordHead head;
-    s = GetLive(key, NowMs(), &old, &head);
-    if (s.IsNotFound()) return Status::OK();
-    if (!s.ok()) return s;
-    s = LogAndPut(key, record);
-    if (!s.ok()) return s;
-  }
-  s = SyncIfRequired();
-  if (!s.ok()) return s;
-  *updated = true;
-  return Status::OK();
-}
-
-Status StoreImpl::Remove(std::string_view token, bool* removed) {
-  *removed = false;
-  if (token.empty()) return Status::InvalidArgument("token is empty");
-  TreeKey key;
-  const bool valid = ParseToken(token, &key);
-  {
-    std::unique_lock<std::mutex> l(mu_);
-    if (valid) WaitForCheckpointRoom(&l);
-    Status s = WritableLocked();
-    if (s.IsClosed() || !valid) return s.IsClosed() ? s : Status::OK();
-    if (!s.ok()) return s;
-    std::string old;
-    RecordHead head;
-    s = GetLive(key, NowMs(), &old, &head);
-    if (s.IsNotFound()) return Status::OK();
-    if (!s.ok()) return s;
-    s = LogAndDelete(key);
-    if (!s.ok()) return s;
-  }
-  Status s = SyncIfRequired();
-  if (!s.ok()) return s;
-  *removed = true;
-  return Status::OK();
-}
-
-Status StoreImpl::Touch(std::string_view, int64_t, bool* touched) {
-  *touched = false;
-  return Status::NotSupported("Touch: not implemented yet");
-}
-Status StoreImpl::RevokeSubject(std::string_view, uint64_t* removed) {
-  *removed = 0;
-  return Status::NotSupported("RevokeSubject: not implemented yet");
-}
-Status StoreImpl::ListSubject(std::string_view, std::vector<SessionInfo>* sessions) {
-  sessions->clear();
-  return Status::NotSupported("ListSubject: not implemented yet");
-}
-Status StoreImpl::RevokeHandle(std::string_view, bool* removed) {
-  *removed = false;
-  return Status::NotSupported("RevokeHandle: not implemented yet");
-}
-Status StoreImpl::ApplyBatch(const std::vector<BatchOp>&, std::vector<BatchResult>* results) {
-  results->clear();
-  return Status::NotSupported("ApplyBatch: not implemented yet");
-}
-Status StoreImpl::ResealPrevious(uint64_t* count) {
-  if (count) *count = 0;
-  return Status::NotSupported("ResealPrevious: not implemented yet");
-}
-Status StoreImpl::ExportRecords(std::string_view, size_t,
-                                std::vector<std::pair<std::string, std::string>>* out,
-                                bool* done) {
-  out->clear();
-  *done = true;
-  return Status::NotSupported("ExportRecords: not implemented yet");
 }
 
 // ---------------------------------------------------------------- stats
@@ -543,7 +389,8 @@ StoreStats StoreImpl::GetStats() {
     std::lock_guard<std::mutex> l(mu_);
     if (tree_ && log_) {
       BTreeStats t = tree_->GetStats();
-      st.live_tokens = t.records;
+      st.live_tokens = t.records >= index_entries_ ? t.records - index_entries_ : 0;
+      st.previous_key_records = previous_records_;
       st.page_file_bytes = t.file_bytes;
       st.pages_total = t.pages_total;
       st.pages_free = t.pages_free;

@@ -3,9 +3,12 @@
 // background threads: the flush thread (group-commit fsync of the log every
 // flush_interval_ms, checkpoints) and the expiry sweeper.
 //
-// Write path (Create, Update, Remove, a Read that decrements): validate,
-// hash the token and seal the payload WITHOUT the mutex; then under mu_:
-// append one log record (one pwrite), apply it to the tree, release. With
+// Write path (Create, Update, Remove, Touch, a Read that decrements, and
+// ApplyBatch): validate, hash the token and seal the payload WITHOUT the
+// mutex; then under mu_: plan the tree changes (a Pending list that later
+// ops of the same batch read through), append ALL their log records with
+// one pwrite (LogWriter::AddRecords), apply them to the tree, wake the
+// flush thread at most once, release. With
 // Durability::kSync the log is fdatasync()ed before returning. A log write
 // that fails leaves neither the log nor the tree changed (IOError names the
 // file); reads keep working. A failure that cannot be undone (truncate after
@@ -47,20 +50,33 @@
 #include "crypto/index_hasher.h"
 #include "crypto/keys.h"
 #include "store/record.h"
+#include "store/subject_index.h"
 #include "util/file_lock.h"
 #include "wal/log_writer.h"
 
 namespace crudjt {
 
-// The store's part of every meta page (BTree user meta, kUserMetaBytes):
+// The store's part of every meta page (BTree user meta, kUserMetaBytes),
+// format 2:
 //   OFFSET SIZE DESCRIPTION
 //        0    4 store format version (kStoreFormatVersion; 0 = new file)
-//        4    4 key_id of the key in use at the checkpoint
+//        4    4 flags: bit 0 = upgraded from format 1 (token records with
+//               unmasked keys may exist, see store/subject_index.h)
 //        8    8 replay_from: first log segment seq recovery must replay
 //       16    8 next_lsn: the lsn the first replayed record must carry
-//       24   16 key_check of the key in use (crypto/keys.h)
-constexpr uint32_t kStoreFormatVersion = 1;
-constexpr size_t kStoreMetaBytes = 40;
+//       24   16 key_check of the current key (crypto/keys.h)
+//       40    8 subject index entries in the tree at the checkpoint
+//       48    8 token records sealed under a non-current key at the checkpoint
+//       56   72 the store's index key wrapped under the current key's
+//               wrap_key (crypto/keys.h WrapKey)
+// Format 1 (last release; opened and upgraded at the first checkpoint):
+//        0    4 version 1 | 4 key_id | 8 replay_from | 8 next_lsn |
+//       24   16 key_check; the index key was the current secret's own.
+// Log replay keeps the two counters exact: every replayed change adjusts
+// them as the live change did.
+constexpr uint32_t kStoreFormatVersion = 2;
+constexpr size_t kStoreMetaBytes = 128;
+constexpr uint32_t kMetaFlagLegacyKeys = 1;
 
 // Checkpoint cadence for the space bound (CheckpointDueLocked): due once
 // this many pages are dirty and they are 1/kDirtyTreeFraction of the tree's
@@ -85,7 +101,10 @@ class StoreImpl : public Store {
   ~StoreImpl() override;
 
   // Called once by Store::Open: keys, lock, tree, recovery, threads.
-  Status Init(std::string_view secret_key, OpenInfo* info);
+  // previous: Options::previous_secret_keys (the copy in options_ is
+  // dropped at construction).
+  Status Init(std::string_view secret_key, const std::vector<std::string>& previous,
+              OpenInfo* info);
 
   Status Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
                 std::string* token, std::string_view subject = {}) override;
@@ -122,31 +141,74 @@ class StoreImpl : public Store {
   uint64_t TEST_CheckpointCount() const { return checkpoints_.load(); }
 
  private:
-  int64_t NowMs() const;
-  bool ParseToken(std::string_view token, TreeKey* key) const;  // false: never exists
-  // nonce: fresh random bytes (nullptr: drawn here).
-  Status Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms, int64_t max_reads,
-              const uint8_t* nonce, std::string* record);
-  Status Unseal(const TreeKey& key, std::string_view record, std::string* payload);
-  std::unique_ptr<Aead> TakeAead();
-  void ReturnAead(std::unique_ptr<Aead> aead);
+  // The tree keys a token may live under: the masked hash, and in a store
+  // upgraded from format 1 also the unmasked one (n = 1 or 2).
+  struct TokenKeys {
+    TreeKey k[2];
+    int n = 0;
+  };
+  // What a tree value is, for the counters.
+  enum class ValueClass : uint8_t { kUnknown, kNone, kEntry, kCurrent, kPrevious };
+  // Tree changes planned under mu_ and not yet logged. Later ops of the same
+  // batch see them (Lookup consults them before the tree).
+  struct Change {
+    wal::RecordType type;
+    TreeKey key;
+    std::string value;
+    ValueClass old;  // what the key held before (kUnknown: look it up)
+  };
+  struct Pending {
+    std::vector<Change> changes;
+    const Change* Find(const TreeKey& key) const;
+  };
+  // Sealed outside the lock for a create/update.
+  struct Sealed {
+    TreeKey key;
+    std::string record;
+  };
 
-  // Under mu_: a live record of the current key, or NotFound.
-  Status GetLive(const TreeKey& key, int64_t now, std::string* value, RecordHead* head);
-  // Under mu_: log then apply one change. Sets bg_error_ when the log can no
-  // longer be trusted.
-  Status LogAndPut(const TreeKey& key, std::string_view value);
-  Status LogAndDelete(const TreeKey& key);
+  int64_t NowMs() const;
+  bool ParseToken(std::string_view token, TokenKeys* keys) const;  // false: never exists
+  void HashSubject(std::string_view subject, uint8_t sh[kSubjectHashBytes]) const;
+  // nonce: fresh random bytes (nullptr: drawn here). sh: nullptr = none.
+  Status Seal(const TreeKey& key, std::string_view payload, int64_t ttl_ms, int64_t max_reads,
+              const uint8_t* nonce, const uint8_t* sh, std::string* record);
+  // With the key the record's key_id names (current or previous).
+  Status Unseal(const TreeKey& key, std::string_view record, std::string* payload);
+  // Pool of AEAD contexts per key slot (0 = current, 1.. = previous).
+  std::unique_ptr<Aead> TakeAead(size_t slot);
+  void ReturnAead(size_t slot, std::unique_ptr<Aead> aead);
+  // The slot of a key_id, or -1 (a key we do not have).
+  int SlotOf(uint32_t key_id) const;
+  ValueClass Classify(std::string_view value) const;
+
+  // Under mu_: the value of `key` as of the pending changes. NotFound.
+  Status Lookup(const TreeKey& key, const Pending& p, std::string* value);
+  // Under mu_: a live token record readable with a key we hold, or NotFound.
+  // *key receives which of keys.k it lives under.
+  Status GetLive(const TokenKeys& keys, int64_t now, const Pending& p, TreeKey* key,
+                 std::string* value, RecordHead* head);
+  // Under mu_: plans the deletion of a token record and its index entry.
+  void PlanDeleteToken(const TreeKey& key, std::string_view value, Pending* p);
+  // Under mu_: appends every pending change to the log with one write, then
+  // applies them to the tree (keeping the counters) and wakes the flush
+  // thread if a checkpoint is due. Sets bg_error_ when the log and the tree
+  // can no longer be trusted to agree. Clears *p.
+  Status CommitLocked(Pending* p);
+  // Under mu_: one tree change with the counters kept exact.
+  Status ApplyChange(wal::RecordType type, const TreeKey& key, std::string_view value,
+                     ValueClass old);
+  void Count(ValueClass c, int delta);
   // Under mu_: the log passed checkpoint_log_bytes, the dirty pages passed
   // half the page cache, or they passed 1/kDirtyTreeFraction of the tree
   // (and kMinDirtyPagesForCheckpoint).
   bool CheckpointDueLocked() const;
-  // Under mu_, after a logged change: wakes the flush thread when a
+  // Under mu_, after logged changes: wakes the flush thread when a
   // checkpoint is due, so a burst of writes cannot outrun the interval.
   void MaybeRequestCheckpoint();
-  // Under mu_ (*l holds it), before a Create/Update/Remove: while a
-  // checkpoint is in flight and the dirty pages reach kStallFactor times the
-  // checkpoint threshold, waits for it to finish (backpressure: the page file would
+  // Under mu_ (*l holds it), before a write: while a checkpoint is in
+  // flight and the dirty pages reach kStallFactor times the checkpoint
+  // threshold, waits for it to finish (backpressure: the page file would
   // otherwise grow with every page the writers touch faster than the disk
   // takes checkpoints).
   void WaitForCheckpointRoom(std::unique_lock<std::mutex>* l);
@@ -154,6 +216,14 @@ class StoreImpl : public Store {
   // After a write was applied: fdatasync when Durability::kSync.
   Status SyncIfRequired();
   Status SyncLog(const std::shared_ptr<wal::LogWriter>& log);
+  // The batch machinery behind every single-op method too.
+  struct OpState;
+  void PrepareOp(const BatchOp& op, OpState* st);
+  void RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending* p);
+  Status RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult>* results);
+  // Under mu_: recounts index entries and previous-key records (a full
+  // scan; at open after a key change or a format upgrade).
+  Status RecountLocked();
 
   Status Recover(OpenInfo* info);
   // The whole checkpoint; `force` also checkpoints a clean tree.
@@ -166,12 +236,22 @@ class StoreImpl : public Store {
   const Options options_;
 
   // Set by Init, immutable afterwards (read without locks).
-  DerivedKeys keys_;
-  std::unique_ptr<IndexHasher> hasher_;
+  DerivedKeys keys_;                  // the current secret's subkeys
+  std::vector<DerivedKeys> previous_;  // Options::previous_secret_keys'
+  uint8_t index_key_[kSubkeyBytes];   // the store's (first secret's)
+  uint8_t wrapped_index_key_[kWrappedKeyBytes];  // under keys_.wrap_key
+  std::unique_ptr<IndexHasher> hasher_;          // index_key_
+  std::unique_ptr<IndexHasher> subject_hasher_;  // subject key of index_key_
+  bool legacy_keys_ = false;  // upgraded from format 1 (meta flag)
   std::unique_ptr<FileLock> lock_;
 
+  struct KeySlot {
+    uint32_t key_id;
+    const uint8_t* seal_key;
+    std::vector<std::unique_ptr<Aead>> pool;  // guarded by aead_mu_
+  };
   std::mutex aead_mu_;
-  std::vector<std::unique_ptr<Aead>> aead_pool_;  // guarded by aead_mu_
+  std::vector<KeySlot> slots_;  // fixed by Init; pools guarded by aead_mu_
 
   // Serialises whole checkpoints (and Close's teardown of tree_/log_).
   std::mutex checkpoint_mu_;
@@ -186,6 +266,8 @@ class StoreImpl : public Store {
   std::vector<uint64_t> old_segments_;   // guarded by mu_: seqs still needed by recovery
   uint64_t old_segments_bytes_ = 0;      // guarded by mu_
   uint64_t next_lsn_ = 1;                // guarded by mu_
+  uint64_t index_entries_ = 0;           // guarded by mu_: subject index entries
+  uint64_t previous_records_ = 0;        // guarded by mu_: records of non-current keys
   Status bg_error_;                      // guarded by mu_: sticky
   bool closed_ = false;                  // guarded by mu_
   bool checkpoint_wanted_ = false;       // guarded by mu_

@@ -315,6 +315,77 @@ TEST_CASE("SegmentFilesAreNamedListedAndCreatedOnce") {
   CHECK(seq == 255);
 }
 
+
+TEST_CASE("BatchOfRecordsIsOneAppendAndReadsBackLikeSingleRecords") {
+  TempDir d;
+  std::unique_ptr<LogWriter> w;
+  REQUIRE(LogWriter::Create(d.path, 7, &w).ok());
+  REQUIRE(w->AddRecord(kPut, 1, Key(0), "first").ok());
+  std::string batch;
+  for (int i = 1; i <= 5; ++i) {
+    if (i % 2) {
+      REQUIRE(LogWriter::EncodeRecord(kPut, uint64_t(i + 1), Key(i), std::string(i, 'v'), &batch));
+    } else {
+      REQUIRE(LogWriter::EncodeRecord(kDelete, uint64_t(i + 1), Key(i), {}, &batch));
+    }
+  }
+  CHECK_FALSE(LogWriter::EncodeRecord(kPut, 9, std::string(kMaxRecordPayload + 1, 'x'), {}, &batch));
+  const uint64_t before = w->size();
+  REQUIRE(w->AddRecords(batch).ok());
+  CHECK(w->size() == before + batch.size());
+  std::string bytes = ReadAll(w->path());
+  std::vector<Rec> recs;
+  SegmentReadResult r;
+  REQUIRE(ReadBytes(bytes, &recs, &r).ok());
+  REQUIRE(recs.size() == 6);
+  for (int i = 0; i < 6; ++i) CHECK(recs[i].lsn == uint64_t(i + 1));
+  CHECK(recs[3].payload == Key(3) + "vvv");
+  CHECK(recs[4].type == kDelete);
+}
+
+TEST_CASE("BatchTornAtAnyByteKeepsItsCompleteRecordsOnly") {
+  TempDir d;
+  std::unique_ptr<LogWriter> w;
+  REQUIRE(LogWriter::Create(d.path, 7, &w).ok());
+  std::string batch;
+  std::vector<size_t> ends;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(LogWriter::EncodeRecord(kPut, uint64_t(i + 1), Key(i), std::string(20, char('a' + i)), &batch));
+    ends.push_back(kSegmentHeaderSize + batch.size());
+  }
+  REQUIRE(w->AddRecords(batch).ok());
+  std::string bytes = ReadAll(w->path());
+  for (size_t cut = kSegmentHeaderSize; cut <= bytes.size(); ++cut) {
+    CAPTURE(cut);
+    size_t complete = 0;
+    while (complete < ends.size() && ends[complete] <= cut) ++complete;
+    std::vector<Rec> recs;
+    SegmentReadResult r;
+    REQUIRE(ReadBytes(std::string_view(bytes).substr(0, cut), &recs, &r).ok());
+    CHECK(recs.size() == complete);
+    CHECK(r.good_bytes == (complete == 0 ? kSegmentHeaderSize : ends[complete - 1]));
+  }
+}
+
+TEST_CASE("FailedBatchWriteIsTruncatedBackWhole") {
+  TempDir d;
+  std::unique_ptr<LogWriter> w;
+  REQUIRE(LogWriter::Create(d.path, 7, &w).ok());
+  REQUIRE(w->AddRecord(kPut, 1, Key(0), "x").ok());
+  const uint64_t good = w->size();
+  std::string batch;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(LogWriter::EncodeRecord(kPut, uint64_t(i + 2), Key(i), std::string(30, 'b'), &batch));
+  }
+  w->TEST_SetSizeLimit(good + batch.size() - 5);
+  Status s = w->AddRecords(batch);
+  CHECK(s.IsIOError());
+  CHECK(w->size() == good);
+  CHECK(ReadAll(w->path()).size() == good);
+  w->TEST_SetSizeLimit(0);
+  REQUIRE(w->AddRecords(batch).ok());
+}
+
 }  // namespace
 }  // namespace wal
 }  // namespace crudjt

@@ -88,13 +88,26 @@ Status LogWriter::Reopen(const std::string& dir, uint64_t seq, uint64_t end,
   return Status::OK();
 }
 
+bool LogWriter::EncodeRecord(RecordType type, uint64_t lsn, std::string_view part1,
+                             std::string_view part2, std::string* out) {
+  const size_t len = part1.size() + part2.size();
+  if (len > kMaxRecordPayload) return false;
+  const size_t at = out->size();
+  out->resize(at + kRecordHeaderSize + len);
+  uint8_t* buf = reinterpret_cast<uint8_t*>(&(*out)[at]);
+  EncodeFixed16(buf + 4, uint16_t(len));
+  buf[6] = type;
+  EncodeFixed64(buf + 7, lsn);
+  if (!part1.empty()) std::memcpy(buf + kRecordHeaderSize, part1.data(), part1.size());
+  if (!part2.empty()) std::memcpy(buf + kRecordHeaderSize + part1.size(), part2.data(), part2.size());
+  EncodeFixed32(buf, crc32c::Mask(crc32c::Value(buf + 4, kRecordHeaderSize - 4 + len)));
+  return true;
+}
+
 Status LogWriter::AddRecord(RecordType type, uint64_t lsn, std::string_view part1,
                             std::string_view part2) {
   const size_t len = part1.size() + part2.size();
   if (len > kMaxRecordPayload) return Status::InvalidArgument("log record too large");
-  if (broken_) {
-    return Status::IOError(path_ + ": an earlier failed write could not be undone");
-  }
   uint8_t buf[kRecordHeaderSize + kMaxRecordPayload];
   EncodeFixed16(buf + 4, uint16_t(len));
   buf[6] = type;
@@ -102,16 +115,29 @@ Status LogWriter::AddRecord(RecordType type, uint64_t lsn, std::string_view part
   if (!part1.empty()) std::memcpy(buf + kRecordHeaderSize, part1.data(), part1.size());
   if (!part2.empty()) std::memcpy(buf + kRecordHeaderSize + part1.size(), part2.data(), part2.size());
   EncodeFixed32(buf, crc32c::Mask(crc32c::Value(buf + 4, kRecordHeaderSize - 4 + len)));
+  return Append(buf, kRecordHeaderSize + len);
+}
 
+Status LogWriter::AddRecords(std::string_view encoded) {
+  if (encoded.empty()) return Status::OK();
+  return Append(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size());
+}
+
+Status LogWriter::Append(const uint8_t* data, size_t want) {
+  if (broken_) {
+    return Status::IOError(path_ + ": an earlier failed write could not be undone");
+  }
   const uint64_t off = size_.load(std::memory_order_relaxed);
-  size_t want = kRecordHeaderSize + len;
   size_t to_write = want;
   bool limited = false;
   if (test_size_limit_ != 0 && off + want > test_size_limit_) {
     to_write = test_size_limit_ > off ? size_t(test_size_limit_ - off) : 0;
     limited = true;
   }
-  ssize_t n = to_write > 0 ? pwrite(fd_, buf, to_write, off_t(off)) : 0;
+  // One pwrite: a regular file takes it whole unless the disk is full, a
+  // size limit cuts it, or a signal lands mid-write; any short count is a
+  // failure that is undone below.
+  ssize_t n = to_write > 0 ? pwrite(fd_, data, to_write, off_t(off)) : 0;
   if (n == ssize_t(want)) {
     size_.store(off + want, std::memory_order_release);
     return Status::OK();

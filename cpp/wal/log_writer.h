@@ -52,6 +52,19 @@ class LogWriter {
   Status AddRecord(RecordType type, uint64_t lsn, std::string_view part1,
                    std::string_view part2 = {});
 
+  // Appends several records, encoded back to back into `encoded` by
+  // EncodeRecord, with ONE pwrite (a batch). Each record keeps its own
+  // checksum and lsn, so recovery treats a batch cut short by a crash like
+  // any torn tail: the complete records before the cut are replayed, the
+  // rest dropped. Same failure contract as AddRecord: on IOError none of
+  // the batch is in the file (or broken()).
+  Status AddRecords(std::string_view encoded);
+
+  // Appends one encoded record (header + part1 || part2) to *out. False
+  // (nothing appended) when the payload exceeds kMaxRecordPayload.
+  static bool EncodeRecord(RecordType type, uint64_t lsn, std::string_view part1,
+                           std::string_view part2, std::string* out);
+
   // fdatasync() if bytes were written since the last successful Sync.
   Status Sync();
 
@@ -70,6 +83,8 @@ class LogWriter {
 
  private:
   LogWriter(int fd, std::string path, uint64_t seq, uint64_t size);
+  // One pwrite of `n` bytes at the end of the file, undone on failure.
+  Status Append(const uint8_t* data, size_t n);
 
   const int fd_;
   const std::string path_;
