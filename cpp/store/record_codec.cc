@@ -15,8 +15,10 @@ namespace crudjt {
 namespace {
 
 constexpr size_t kTokenRandomBytes = 16;
-constexpr char kSubjectDomain[] = "\0crudjt subject\0";  // 16 bytes incl. both NULs
-constexpr size_t kSubjectDomainBytes = sizeof(kSubjectDomain) - 1;
+// Token keys have bit 7 of byte 0 cleared, as the engine's (its subject
+// index entries use the other half of the key space). Records keyed by an
+// unmasked hash (format-1 stores) are resealed by migrate.
+constexpr uint8_t kTokenKeyMask = 0x7f;
 
 static_assert(kRecordKeyBytes == kIndexKeyBytes, "the codec's key is the tree key");
 static_assert(kRecordOffsetKeyId + 4 == kRecordFixedBytes, "record head layout");
@@ -30,6 +32,7 @@ std::string_view KeyView(const uint8_t key[kRecordKeyBytes]) {
 struct RecordCodec::Impl {
   DerivedKeys keys;
   std::unique_ptr<IndexHasher> hasher;
+  std::unique_ptr<IndexHasher> subject_hasher;
   std::unique_ptr<Aead> aead;
   ~Impl() { keys.Wipe(); }
 };
@@ -43,6 +46,7 @@ Status RecordCodec::Create(std::string_view secret, std::unique_ptr<RecordCodec>
   Status s = DeriveKeys(secret, &c->impl_->keys);
   if (!s.ok()) return s;
   c->impl_->hasher.reset(new IndexHasher(c->impl_->keys.index_key));
+  c->impl_->subject_hasher.reset(new IndexHasher(c->impl_->keys.subject_key));
   s = Aead::Create(c->impl_->keys.seal_key, &c->impl_->aead);
   if (!s.ok()) return s;
   *out = std::move(c);
@@ -54,13 +58,12 @@ uint32_t RecordCodec::key_id() const { return impl_->keys.key_id; }
 bool RecordCodec::HashToken(std::string_view token, uint8_t out[kRecordKeyBytes]) const {
   if (token.empty() || token.size() > kMaxTokenChars || !IsBase64Url(token)) return false;
   impl_->hasher->Hash(token, out);
+  out[0] &= kTokenKeyMask;
   return true;
 }
 
 void RecordCodec::HashSubject(std::string_view subject, uint8_t out[kRecordKeyBytes]) const {
-  std::string m(kSubjectDomain, kSubjectDomainBytes);
-  m.append(subject.data(), subject.size());
-  impl_->hasher->Hash(m, out);
+  impl_->subject_hasher->Hash(subject, out);
 }
 
 Status RecordCodec::NewToken(std::string* token, uint8_t key[kRecordKeyBytes]) {
@@ -69,6 +72,7 @@ Status RecordCodec::NewToken(std::string* token, uint8_t key[kRecordKeyBytes]) {
   if (!s.ok()) return s;
   *token = Base64UrlEncode(raw, sizeof(raw));
   impl_->hasher->Hash(*token, key);
+  key[0] &= kTokenKeyMask;
   return Status::OK();
 }
 

@@ -5,7 +5,10 @@
 // crypto/aead.h, store/record.h), so a record sealed here opens in a store
 // and the other way round (`crudjt-server migrate --to-cluster`).
 //
-//   tree key = first 16 bytes of HMAC-SHA256(index subkey, token)
+//   tree key = first 16 bytes of HMAC-SHA256(index subkey, token), bit 7
+//              of byte 0 cleared (the engine's token half of the key space)
+//   subject  = first 16 bytes of HMAC-SHA256(subject subkey, subject), as
+//              the engine's subject index hashes it
 //   record   = expires_at_ms | reads_left | key_id | nonce | AEAD(payload)
 //              with the tree key as associated data (see store/record.h)
 //
@@ -31,7 +34,8 @@
 namespace crudjt {
 
 constexpr size_t kRecordKeyBytes = 16;         // the tree key (keyed token hash)
-constexpr size_t kRecordOffsetExpiresAt = 0;   // i64 LE, ms since the epoch, 0 = never
+constexpr size_t kRecordOffsetExpiresAt = 0;   // u56 LE, ms since the epoch, 0 = never
+constexpr size_t kRecordExpiresAtBytes = 7;    // byte 7 is the record format
 constexpr size_t kRecordOffsetReadsLeft = 8;   // i64 LE, -1 = unlimited
 constexpr size_t kRecordOffsetKeyId = 16;      // u32 LE
 
@@ -58,8 +62,7 @@ class RecordCodec {
   // never be a token: callers answer "not found" without a lookup.
   bool HashToken(std::string_view token, uint8_t out[kRecordKeyBytes]) const;
 
-  // out = a keyed hash of a subject (1..128 bytes of UTF-8), in a domain
-  // apart from token hashes (tokens never contain a NUL byte).
+  // out = the engine's keyed hash of a subject (1..128 bytes of UTF-8).
   void HashSubject(std::string_view subject, uint8_t out[kRecordKeyBytes]) const;
 
   // A fresh 22-character token from 16 CSPRNG bytes, and its tree key.

@@ -1,0 +1,432 @@
+// The cluster role's backend: the public API on a Redis Cluster, so that
+// every process of every host sees the same tokens (no master).
+//
+//   Redis key   = <prefix>t:<base64url of the token's tree key>
+//                 (the engine's keyed hash: no token on the cluster)
+//   Redis value = the engine's sealed record (payload encrypted with the
+//                 tree key as associated data: no payload on the cluster)
+//   expiry      = Redis' own (PX / PEXPIRE, millisecond clock); read
+//                 reports PTTL rounded up to whole seconds, as a master does
+//
+// Each operation is one round trip: a plain SET NX for create, one Lua
+// script (scripts.ts) for read/update/delete/touch, so limits are enforced
+// atomically on the node that owns the key. ioredis coalesces concurrent
+// calls per node (auto-pipelining).
+//
+// Faults: every call races a deadline; a node that is down, a cluster
+// without quorum (CLUSTERDOWN) or a command timeout rejects with an
+// InternalError naming the node (host:port) that owns the key. ioredis keeps
+// reconnecting and refreshing the slot map, so calls succeed again once the
+// node (or its promoted replica) is back. A write that timed out may still
+// have been applied: the error says the outcome is unknown.
+//
+// Durability: Redis replicates asynchronously; with durability 'replicated'
+// every write (create, update, delete, touch, a read that decrements) is
+// followed by WAIT 1 on the same node connection, and rejects unless one
+// replica acknowledged it within the deadline.
+import type { Cluster, Redis } from 'ioredis';
+import type { ReadResult, Stats } from '../backend';
+import { buildReadResult } from '../backend';
+import { fromNative, InternalError } from '../errors';
+import { unpackMap } from '../msgpack';
+import type { Limit } from '../validation';
+import type { NativeRecordCodec } from './codec';
+import * as scripts from './scripts';
+
+const NO_LIMIT = -1;
+/** Attempts at a fresh token when SET NX finds one taken (2^-128 each). */
+const CREATE_ATTEMPTS = 4;
+
+export interface SessionInfo {
+  handle: string;
+  metadata: { ttl?: number; silence_read?: number };
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ClusterBackendOptions {
+  prefix: string;
+  deadlineMs: number;
+  replicated: boolean;
+  logger: Logger | null;
+}
+
+/** The script commands defined on the ioredis Cluster (see defineScripts). */
+interface ScriptCommands {
+  crudjtReadBuffer(key: string, ids: Buffer): Promise<[Buffer, number, number] | null>;
+  crudjtPeek(key: string, ids: Buffer): Promise<[number, number] | null>;
+  crudjtUpdate(key: string, ids: Buffer, record: Buffer, ttlMs: number): Promise<number>;
+  crudjtDelete(key: string, ids: Buffer): Promise<number>;
+  crudjtTouch(key: string, ids: Buffer, ttlMs: number, expiresAt: Buffer): Promise<number>;
+  crudjtSubjectAdd(key: string, member: string, ttlMs: number): Promise<number>;
+}
+
+/** Defines the Lua scripts as commands (EVALSHA, EVAL on NOSCRIPT). */
+export function defineScripts(cluster: Cluster): void {
+  cluster.defineCommand('crudjtRead', { numberOfKeys: 1, lua: scripts.READ });
+  cluster.defineCommand('crudjtPeek', { numberOfKeys: 1, lua: scripts.PEEK });
+  cluster.defineCommand('crudjtUpdate', { numberOfKeys: 1, lua: scripts.UPDATE });
+  cluster.defineCommand('crudjtDelete', { numberOfKeys: 1, lua: scripts.DELETE });
+  cluster.defineCommand('crudjtTouch', { numberOfKeys: 1, lua: scripts.TOUCH });
+  cluster.defineCommand('crudjtSubjectAdd', { numberOfKeys: 1, lua: scripts.SUBJECT_ADD });
+}
+
+/** CRC16 slot of a key, as Redis computes it (cluster-key-slot ships with ioredis). */
+let slotOf: ((key: string) => number) | null = null;
+function keySlot(key: string): number {
+  if (slotOf === null) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    slotOf = require('cluster-key-slot') as (key: string) => number;
+  }
+  return slotOf(key);
+}
+
+class Timeout extends Error {}
+
+export class ClusterBackend {
+  readonly role = 'cluster' as const;
+  private readonly cluster: Cluster;
+  private readonly commands: ScriptCommands;
+  /** The current codec first, then those of previous secret keys. */
+  private readonly codecs: NativeRecordCodec[];
+  private readonly codecById = new Map<number, NativeRecordCodec>();
+  /** The 4-byte key ids accepted (ARGV[1] of every script). */
+  private readonly keyIds: Buffer;
+  private readonly prefix: string;
+  private readonly deadlineMs: number;
+  private readonly replicated: boolean;
+  private readonly startedAt = Date.now();
+  private readonly ops: Record<string, number> = { create: 0, read: 0, update: 0, delete: 0, touch: 0 };
+  private closed = false;
+
+  constructor(cluster: Cluster, codecs: NativeRecordCodec[], options: ClusterBackendOptions) {
+    this.cluster = cluster;
+    this.commands = cluster as unknown as ScriptCommands;
+    this.codecs = codecs;
+    const ids = Buffer.alloc(4 * codecs.length);
+    codecs.forEach((c, i) => {
+      ids.writeUInt32LE(c.keyId >>> 0, 4 * i);
+      if (!this.codecById.has(c.keyId >>> 0)) this.codecById.set(c.keyId >>> 0, c);
+    });
+    this.keyIds = ids;
+    this.prefix = options.prefix;
+    this.deadlineMs = options.deadlineMs;
+    this.replicated = options.replicated;
+  }
+
+  // ---- keys ----------------------------------------------------------------
+
+  private tokenKey(treeKey: Buffer): string {
+    return `${this.prefix}t:${treeKey.toString('base64url')}`;
+  }
+
+  private subjectKey(subject: string): string {
+    const hash = this.codecs[0].hashSubject(Buffer.from(subject, 'utf8'));
+    return `${this.prefix}s:${hash.toString('base64url')}`;
+  }
+
+  /** The tree key behind a token, or null when no token can have it. */
+  private treeKeyOf(token: string): Buffer | null {
+    return this.codecs[0].hashToken(token);
+  }
+
+  /** The master node (host:port) that owns `key`, as ioredis last saw the slot map. */
+  nodeOf(key: string): string {
+    const slot = keySlot(key);
+    const owners = (this.cluster as unknown as { slots?: string[][] }).slots?.[slot];
+    return owners && owners.length > 0 ? owners[0] : `(no node known for slot ${slot})`;
+  }
+
+  // ---- calls ---------------------------------------------------------------
+
+  /**
+   * Runs one cluster call for `key` under the deadline. Every failure
+   * becomes an InternalError naming the node; a late answer or rejection
+   * of an abandoned call is swallowed (no unhandled rejection).
+   */
+  private async call<T>(key: string, what: string, fn: () => Promise<T>, deadlineMs = this.deadlineMs): Promise<T> {
+    if (this.closed) throw new InternalError('CRUDJT cluster connection is closed');
+    let timer: NodeJS.Timeout | undefined;
+    let p: Promise<T>;
+    try {
+      p = fn();
+    } catch (e) {
+      throw this.failure(key, what, e);
+    }
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Timeout()), deadlineMs);
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } catch (e) {
+      p.catch(() => undefined);
+      throw this.failure(key, what, e, deadlineMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failure(key: string, what: string, e: unknown, deadlineMs = this.deadlineMs): InternalError {
+    const node = this.nodeOf(key);
+    const write = what !== 'read' && what !== 'list';
+    const unknown = write ? '; whether the write was applied is unknown' : '';
+    if (e instanceof Timeout || (e instanceof Error && /timed out/i.test(e.message))) {
+      return new InternalError(`CRUDJT cluster node ${node} did not answer ${what} within ${deadlineMs} ms${unknown}`);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    return new InternalError(`CRUDJT cluster node ${node} failed ${what}: ${message}${unknown}`);
+  }
+
+  /** durability 'replicated': WAIT 1 on the connection that just wrote `key`. */
+  private async replicate(key: string, what: string): Promise<void> {
+    if (!this.replicated) return;
+    const nodeKey = this.nodeOf(key);
+    const node = this.cluster.nodes('master').find((n: Redis) => `${n.options.host}:${n.options.port}` === nodeKey);
+    if (node === undefined) {
+      throw new InternalError(`CRUDJT cluster node ${nodeKey} is not connected: ${what} could not be confirmed on a replica`);
+    }
+    const acked = await this.call(key, `${what} (WAIT)`, () => node.wait(1, this.deadlineMs), this.deadlineMs + 1000);
+    if (!(acked >= 1)) {
+      throw new InternalError(
+        `CRUDJT cluster node ${nodeKey}: no replica acknowledged ${what} within ${this.deadlineMs} ms ` +
+          `(durability 'replicated'); the write is on the master only`,
+      );
+    }
+  }
+
+  private open(treeKey: Buffer, record: Buffer, key: string): [Buffer, number] | null {
+    const id = record.length >= 20 ? record.readUInt32LE(16) : this.codecs[0].keyId >>> 0;
+    const codec = this.codecById.get(id) ?? this.codecs[0];
+    let opened;
+    try {
+      opened = codec.open(treeKey, record);
+    } catch (e) {
+      const err = fromNative(e);
+      throw new InternalError(`CRUDJT cluster node ${this.nodeOf(key)}: the record under ${key} is corrupt: ${err.message}`);
+    }
+    return opened === null ? null : [opened[0], opened[2]];
+  }
+
+  // ---- the Backend interface -------------------------------------------------
+
+  async create(packed: Buffer, ttl: Limit, silenceRead: Limit, subject?: string | null): Promise<string> {
+    this.ops.create++;
+    const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
+    const reads = silenceRead === null ? NO_LIMIT : silenceRead;
+    const codec = this.codecs[0];
+    const setKey = subject === undefined || subject === null ? null : this.subjectKey(subject);
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      let token: string;
+      let key: string;
+      let record: Buffer;
+      try {
+        const [t, treeKey] = codec.newToken();
+        record = codec.seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, reads);
+        token = t;
+        key = this.tokenKey(treeKey);
+      } catch (e) {
+        throw fromNative(e);
+      }
+      // The subject's set first: a member whose token never got written is
+      // pruned later, while a token missing from its set would survive
+      // revokeSubject.
+      if (setKey !== null) {
+        const member = key.slice(this.prefix.length + 2);
+        await this.call(setKey, 'create (subject)', () => this.commands.crudjtSubjectAdd(setKey, member, ttlMs));
+        await this.replicate(setKey, 'create (subject)');
+      }
+      const r = await this.call(key, 'create', () =>
+        ttlMs === NO_LIMIT ? this.cluster.set(key, record, 'NX') : this.cluster.set(key, record, 'PX', ttlMs, 'NX'),
+      );
+      if (r === 'OK') {
+        await this.replicate(key, 'create');
+        return token;
+      }
+    }
+    throw new InternalError(`CRUDJT cluster: ${CREATE_ATTEMPTS} fresh tokens were all taken (broken random source?)`);
+  }
+
+  async read(token: string): Promise<ReadResult | null> {
+    this.ops.read++;
+    const treeKey = this.treeKeyOf(token);
+    if (treeKey === null) return null;
+    const key = this.tokenKey(treeKey);
+    const r = await this.call(key, 'read', () => this.commands.crudjtReadBuffer(key, this.keyIds));
+    if (r === null) return null;
+    const [record, pttl, readsLeft] = r;
+    if (readsLeft !== NO_LIMIT) await this.replicate(key, 'read');
+    const opened = this.open(treeKey, record, key);
+    if (opened === null) return null;
+    let data: Record<string, unknown>;
+    try {
+      data = unpackMap(opened[0], 'stored payload');
+    } catch (e) {
+      throw new InternalError(`the stored data of token ${token.slice(0, 32)} can not be decoded: ${(e as Error).message}`);
+    }
+    return buildReadResult(data, pttl < 0 ? NO_LIMIT : pttl, Number(readsLeft));
+  }
+
+  async update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
+    this.ops.update++;
+    const treeKey = this.treeKeyOf(token);
+    if (treeKey === null) return false;
+    const key = this.tokenKey(treeKey);
+    const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
+    let record: Buffer;
+    try {
+      record = this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    const r = await this.call(key, 'update', () => this.commands.crudjtUpdate(key, this.keyIds, record, ttlMs));
+    if (r !== 1) return false;
+    await this.replicate(key, 'update');
+    return true;
+  }
+
+  async delete(token: string): Promise<boolean> {
+    this.ops.delete++;
+    const treeKey = this.treeKeyOf(token);
+    if (treeKey === null) return false;
+    return this.deleteKey(this.tokenKey(treeKey), 'delete');
+  }
+
+  private async deleteKey(key: string, what: string): Promise<boolean> {
+    const r = await this.call(key, what, () => this.commands.crudjtDelete(key, this.keyIds));
+    if (r !== 1) return false;
+    await this.replicate(key, what);
+    return true;
+  }
+
+  async touch(token: string, ttl: Limit): Promise<boolean> {
+    this.ops.touch++;
+    const treeKey = this.treeKeyOf(token);
+    if (treeKey === null) return false;
+    const key = this.tokenKey(treeKey);
+    const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
+    const expiresAt = Buffer.alloc(8);
+    expiresAt.writeBigUInt64LE(BigInt(ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs));
+    const r = await this.call(key, 'touch', () => this.commands.crudjtTouch(key, this.keyIds, ttlMs, expiresAt.subarray(0, 7)));
+    if (r !== 1) return false;
+    await this.replicate(key, 'touch');
+    return true;
+  }
+
+  /** The handles in a subject's set (a set may hold members whose token is gone). */
+  private async members(setKey: string, what: string): Promise<string[]> {
+    return this.call(setKey, what, () => this.cluster.smembers(setKey));
+  }
+
+  private handleKey(handle: string): string | null {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(handle)) return null;
+    const raw = Buffer.from(handle, 'base64url');
+    if (raw.length !== 16 || raw.toString('base64url') !== handle) return null;
+    return `${this.prefix}t:${handle}`;
+  }
+
+  async revokeSubject(subject: string): Promise<number> {
+    const setKey = this.subjectKey(subject);
+    const handles = await this.members(setKey, 'revokeSubject');
+    const removed = await Promise.all(
+      handles.map((h) => {
+        const key = this.handleKey(h);
+        return key === null ? false : this.deleteKey(key, 'revokeSubject');
+      }),
+    );
+    if (handles.length > 0) {
+      await this.call(setKey, 'revokeSubject', () => this.cluster.srem(setKey, ...handles));
+      await this.replicate(setKey, 'revokeSubject');
+    }
+    return removed.filter((x) => x).length;
+  }
+
+  async listSubject(subject: string): Promise<SessionInfo[]> {
+    const setKey = this.subjectKey(subject);
+    const handles = await this.members(setKey, 'list');
+    const peeks = await Promise.all(
+      handles.map(async (h) => {
+        const key = this.handleKey(h);
+        if (key === null) return null;
+        return this.call(key, 'list', () => this.commands.crudjtPeek(key, this.keyIds));
+      }),
+    );
+    const out: SessionInfo[] = [];
+    const gone: string[] = [];
+    handles.forEach((h, i) => {
+      const p = peeks[i];
+      if (p === null) {
+        gone.push(h);
+        return;
+      }
+      const [pttl, reads] = p;
+      const metadata = buildReadResult({}, pttl < 0 ? NO_LIMIT : pttl, Number(reads)).metadata ?? {};
+      out.push({ handle: h, metadata });
+    });
+    if (gone.length > 0) {
+      // Pruning is housekeeping: a failure here does not fail the listing.
+      await this.call(setKey, 'list (prune)', () => this.cluster.srem(setKey, ...gone)).catch(() => undefined);
+    }
+    out.sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
+    return out;
+  }
+
+  async revokeHandle(handle: string): Promise<boolean> {
+    const key = this.handleKey(handle);
+    if (key === null) return false;
+    return this.deleteKey(key, 'revokeHandle');
+  }
+
+  async stats(): Promise<Stats> {
+    let keys = 0;
+    const masters = this.cluster.nodes('master');
+    const sizes = await Promise.all(
+      masters.map(async (n: Redis) => {
+        const name = `${n.options.host}:${n.options.port}`;
+        let timer: NodeJS.Timeout | undefined;
+        const p = n.dbsize();
+        try {
+          return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Timeout()), this.deadlineMs)))]);
+        } catch (e) {
+          p.catch(() => undefined);
+          const why = e instanceof Timeout ? `did not answer within ${this.deadlineMs} ms` : (e as Error).message;
+          throw new InternalError(`CRUDJT cluster node ${name} failed stats: ${why}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    for (const s of sizes) keys += s;
+    return {
+      tokens: keys,
+      page_file_bytes: 0,
+      log_bytes: 0,
+      pages_total: 0,
+      pages_free: 0,
+      last_fsync_ms: 0,
+      last_checkpoint_ms: 0,
+      last_sweep_ms: 0,
+      last_sweep_removed: 0,
+      cache_enabled: false,
+      cache_entries: 0,
+      cache_hits: 0,
+      cache_misses: 0,
+      cache_hit_rate: 0,
+      requests: {},
+      operations: { ...this.ops },
+      uptime_ms: Date.now() - this.startedAt,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const quit = this.cluster.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((r) => (timer = setTimeout(r, this.deadlineMs)))]);
+    clearTimeout(timer);
+    this.cluster.disconnect();
+  }
+}
