@@ -1,6 +1,8 @@
 // CRUDJT.Config: the process's role. Idle until startMaster() (this process
-// owns the store and serves it over gRPC) or connectToMaster() (this
-// process calls a master over gRPC). shutdownServer() returns to idle.
+// owns the store and serves it over gRPC), connectToMaster() (this process
+// calls a master over gRPC) or connectToCluster() (this process keeps its
+// tokens in a Redis Cluster, lib/cluster). shutdownServer() (or its alias
+// disconnect()) returns to idle.
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { NativeBinding, NativeOpenOptions } from '../binding';
@@ -16,6 +18,7 @@ import {
   isBlankSecret,
   validateHost,
   validatePort,
+  validatePreviousSecretKeys,
   validateSecretKey,
 } from './validation';
 
@@ -34,6 +37,13 @@ export interface CacheConfig {
 export interface StartMasterOptions {
   /** Base64 of 32, 48 or 64 random bytes (e.g. `openssl rand -base64 48`). */
   secret_key: string;
+  /**
+   * Key rotation: keys the store was sealed with before (base64, like
+   * secret_key; at most 16). Tokens sealed under them stay readable, are
+   * re-sealed under secret_key when written and by a background pass, and a
+   * log line says when no record needs them any more.
+   */
+  previous_secret_keys?: string[];
   /** Store directory; default /var/lib/store_jt when writable, else <project root>/store_jt. */
   store_jt_path?: string;
   /** Interface to serve gRPC on (default 127.0.0.1: same host only). */
@@ -87,7 +97,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 50051;
 
 const START_OPTIONS = [
-  'secret_key', 'store_jt_path', 'grpc_host', 'grpc_port', 'grpc_socket', 'grpc_socket_mode', 'durability', 'cache', 'logger',
+  'secret_key', 'previous_secret_keys', 'store_jt_path', 'grpc_host', 'grpc_port', 'grpc_socket', 'grpc_socket_mode', 'durability', 'cache', 'logger',
 ] as const;
 const CONNECT_OPTIONS = ['grpc_host', 'grpc_port', 'grpc_socket', 'deadline_ms', 'batch'] as const;
 
@@ -111,6 +121,7 @@ type State =
   | { kind: 'starting' }
   | { kind: 'master'; backend: Backend; server: grpc.Server; info: MasterInfo }
   | { kind: 'client'; backend: Backend; address: string }
+  | { kind: 'cluster'; backend: Backend }
   | { kind: 'stopping' };
 
 let state: State = { kind: 'idle' };
@@ -118,7 +129,7 @@ let transition: Promise<unknown> | null = null;
 
 /** The backend of the current role; InvalidState before start/connect. */
 export function currentBackend(): Backend {
-  if (state.kind === 'master' || state.kind === 'client') return state.backend;
+  if (state.kind === 'master' || state.kind === 'client' || state.kind === 'cluster') return state.backend;
   throw new InvalidState(MESSAGES.NOT_STARTED);
 }
 
@@ -166,6 +177,7 @@ async function startMaster(options: StartMasterOptions): Promise<MasterInfo> {
   if (state.kind !== 'idle') throw new InvalidState(MESSAGES.ALREADY_STARTED);
   const secret = validateSecretKey(opts.secret_key);
   checkOptionNames(opts, START_OPTIONS, 'startMaster');
+  const previous = validatePreviousSecretKeys(opts.previous_secret_keys);
   if (opts.store_jt_path !== undefined && (typeof opts.store_jt_path !== 'string' || opts.store_jt_path === '')) {
     throw new TypeError('store_jt_path must be a non-empty string');
   }
@@ -185,7 +197,7 @@ async function startMaster(options: StartMasterOptions): Promise<MasterInfo> {
   const socket: SocketOptions | undefined = socketPath === undefined ? undefined : { path: socketPath, mode: socketMode };
 
   state = { kind: 'starting' };
-  const work = doStart(secret, opts.store_jt_path, host, port, socket, durability, cache, logger);
+  const work = doStart(secret, previous, opts.store_jt_path, host, port, socket, durability, cache, logger);
   transition = work;
   try {
     const result = await work;
@@ -200,6 +212,7 @@ async function startMaster(options: StartMasterOptions): Promise<MasterInfo> {
 
 async function doStart(
   secret: Buffer,
+  previous: Buffer[],
   explicitPath: string | undefined,
   host: string,
   port: number,
@@ -211,7 +224,8 @@ async function doStart(
   const where = resolveStorePath(explicitPath);
   logger?.info(`CRUDJT: store_jt_path ${where.path} (${where.source === 'option' ? 'store_jt_path option' : where.source === 'system' ? 'system location' : 'project root'})`);
   const binding = loadBinding();
-  const openOptions: NativeOpenOptions = { durability };
+  const openOptions: NativeOpenOptions & { previousSecretKeys?: Buffer[] } = { durability };
+  if (previous.length > 0) openOptions.previousSecretKeys = previous;
   let opened;
   try {
     opened = await binding.open(where.path, secret, openOptions);
@@ -219,6 +233,7 @@ async function doStart(
     throw fromNative(e);
   } finally {
     secret.fill(0);
+    for (const k of previous) k.fill(0);
   }
   const { store, info } = opened;
   if (info.keyChanged) {
@@ -247,6 +262,9 @@ async function doStart(
     key_changed: info.keyChanged,
   };
   state = { kind: 'master', backend, server: bound.server, info: masterInfo };
+  // Key rotation: re-seal old records in the background (never blocks the
+  // start; errors are logged, not thrown).
+  if (previous.length > 0) void backend.startReseal(logger);
   return masterInfo;
 }
 
@@ -274,12 +292,57 @@ function connectToMaster(options: ConnectOptions = {}): void {
   state = { kind: 'client', backend, address: backend.address };
 }
 
+/** What lib/cluster/index.ts exports (loaded on first use: the other roles never need ioredis). */
+type ClusterModule = { openClusterBackend(options: unknown, logger: Logger | null): Promise<Backend> };
+
+function loadCluster(): ClusterModule {
+  let mod: Partial<ClusterModule>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require('./cluster/index') as Partial<ClusterModule>;
+  } catch (e) {
+    throw new InternalError(`CRUDJT cluster backend could not be loaded: ${(e as Error).message}`);
+  }
+  if (typeof mod.openClusterBackend !== 'function') {
+    throw new InternalError('CRUDJT cluster backend could not be loaded: lib/cluster has no openClusterBackend');
+  }
+  return mod as ClusterModule;
+}
+
+/**
+ * Switches this process to the cluster role: tokens live in a Redis Cluster
+ * (lib/cluster validates the options: secret_key, nodes, prefix, password,
+ * tls, durability, deadline_ms, previous_secret_keys). `logger` (default
+ * console; null silences it) is taken here. Resolves once connected.
+ */
+async function connectToCluster(options: Record<string, unknown>): Promise<void> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('connectToCluster options must be an object');
+  }
+  const { logger: loggerOption, ...clusterOptions } = options;
+  const logger = checkLogger(loggerOption);
+  if (state.kind !== 'idle') throw new InvalidState(MESSAGES.ALREADY_STARTED);
+  const cluster = loadCluster();
+  state = { kind: 'starting' };
+  const work = cluster.openClusterBackend(clusterOptions, logger);
+  transition = work;
+  try {
+    const backend = await work;
+    state = { kind: 'cluster', backend };
+  } catch (e) {
+    state = { kind: 'idle' };
+    throw e;
+  } finally {
+    transition = null;
+  }
+}
+
 async function shutdownServer(): Promise<void> {
   while (transition !== null) {
     await transition.catch(() => undefined);
   }
   const current = state;
-  if (current.kind === 'client') {
+  if (current.kind === 'client' || current.kind === 'cluster') {
     state = { kind: 'idle' };
     await current.backend.close();
     return;
@@ -303,9 +366,9 @@ async function shutdownServer(): Promise<void> {
   }
 }
 
-/** 'master', 'client' or null (idle). */
-function role(): 'master' | 'client' | null {
-  return state.kind === 'master' ? 'master' : state.kind === 'client' ? 'client' : null;
+/** 'master', 'client', 'cluster' or null (idle). */
+function role(): 'master' | 'client' | 'cluster' | null {
+  return state.kind === 'master' || state.kind === 'client' || state.kind === 'cluster' ? state.kind : null;
 }
 
 /** The master's settings (store path, bound port), or null when not the master. */
@@ -326,8 +389,12 @@ export const Config = {
   startMaster,
   /** Switches this process to the client role (synchronous; connects lazily). */
   connectToMaster,
-  /** Stops serving, flushes and closes the store (or closes the client channel). */
+  /** Connects this process to a Redis Cluster holding the tokens (resolves once connected). */
+  connectToCluster,
+  /** Stops serving, flushes and closes the store (or closes the client channel or cluster connection). */
   shutdownServer,
+  /** Alias of shutdownServer(), reads better in the client and cluster roles. */
+  disconnect: shutdownServer,
   role,
   masterInfo,
   /** Tokens, file sizes, last fsync/checkpoint/sweep, cache hit rate, requests per RPC. */

@@ -241,4 +241,65 @@ describe('crudjt-server (CLI)', function () {
       expect(r.stderr).to.match(message);
     }
   });
+
+  it('key rotation: --previous-secret-key-file (repeatable) and CRUDJT_PREVIOUS_SECRET_KEYS keep old tokens readable', async function () {
+    const store = path.join(tmp, 'rotation', 'store_jt');
+    const dir = path.join(tmp, 'rotation');
+    fs.mkdirSync(dir, { recursive: true });
+    const keys = ['a', 'b', 'c', 'd'].map((n) => {
+      const file = path.join(dir, `${n}.key`);
+      fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+      return file;
+    });
+    const [A, B, C, D] = keys;
+    const env = cleanEnv();
+
+    const first = startServer(['--port', '0', '--store', store, '--secret-key-file', A], { env });
+    running.push(first);
+    const token = client(await listening(first), `return await CRUDJT.create({ sealed: 'A' });`);
+    first.child.kill('SIGTERM');
+    expect((await first.exit).code).to.equal(0);
+
+    // B, with a stranger and A as previous keys (repeatable flag)
+    const second = startServer(['--port', '0', '--store', store, '--secret-key-file', B, '--previous-secret-key-file', D, '--previous-secret-key-file', A], { env });
+    running.push(second);
+    const port2 = await listening(second);
+    expect(second.out()).to.match(/2 previous secret key\(s\) from .*d\.key, .*a\.key/);
+    expect(client(port2, `return await CRUDJT.read(${JSON.stringify(token)});`)).to.deep.equal({ data: { sealed: 'A' } });
+    const deadline = Date.now() + 20_000;
+    while (!/previous_secret_keys can be dropped/.test(second.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(second.out()).to.match(/previous_secret_keys can be dropped/);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).to.equal(0);
+
+    // C with B from the environment
+    const keyB = fs.readFileSync(B, 'utf8').trim();
+    const third = startServer(['--port', '0', '--store', store, '--secret-key-file', C], {
+      env: cleanEnv({ CRUDJT_PREVIOUS_SECRET_KEYS: ` ${crypto.randomBytes(48).toString('base64')}, ${keyB} ` }),
+    });
+    running.push(third);
+    const port3 = await listening(third);
+    expect(third.out()).to.match(/2 previous secret key\(s\) from CRUDJT_PREVIOUS_SECRET_KEYS/);
+    expect(client(port3, `return await CRUDJT.read(${JSON.stringify(token)});`)).to.deep.equal({ data: { sealed: 'A' } });
+    third.child.kill('SIGTERM');
+    expect((await third.exit).code).to.equal(0);
+  });
+
+  it('a bad previous key exits 1 naming where it came from', function () {
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--store', path.join(tmp, 'badprev')], {
+      encoding: 'utf8',
+      env: cleanEnv({ CRUDJT_SECRET_KEY: crypto.randomBytes(32).toString('base64'), CRUDJT_PREVIOUS_SECRET_KEYS: 'short' }),
+      timeout: 30_000,
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/previous_secret_keys\[0\].*Base64.*CRUDJT_PREVIOUS_SECRET_KEYS/);
+    expect(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout).to.include('--previous-secret-key-file');
+  });
+
+  it('the migrate subcommand goes to lib/cluster/migrate (not the master flags)', function () {
+    const r = spawnSync(process.execPath, [CLI, 'migrate', '--no-such-flag'], { encoding: 'utf8', env: cleanEnv(), cwd: tmp, timeout: 30_000 });
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.not.match(/unknown argument 'migrate'/);
+    expect(r.stdout).to.not.match(/listening on/);
+  });
 });

@@ -19,6 +19,7 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 const HELP = `Usage: ${NAME} [options]
        ${NAME} stats [--host <addr>] [--port <n>] [--socket <path>] [--json]
+       ${NAME} migrate --to-cluster ... (see ${NAME} migrate --help)
 
 Runs a crudjt master: opens the token store and serves it over gRPC
 (package token, service TokenService) for processes that call
@@ -29,6 +30,10 @@ Options:
   --port <n>                port to listen on, 0 = any free   (default ${DEFAULT_PORT})
   --store <dir>             store directory (store_jt_path)
   --secret-key-file <file>  file holding the base64 secret key (32, 48 or 64 bytes)
+  --previous-secret-key-file <file>
+                            key rotation: a file holding a key the store was sealed
+                            with before (repeatable); its tokens stay readable and
+                            are re-sealed under the current key in the background
   --durability <mode>       background (fsync every 500 ms, default) or sync
   --dev                     development: store ./${DEV_STORE} and key ./${DEV_KEY_FILE}
                             in the current directory; the key is generated on the
@@ -42,6 +47,8 @@ Environment (a flag wins over the environment):
                                            CRUDJT_HOST/CRUDJT_PORT are unset)
   CRUDJT_SECRET_KEY                        the base64 secret key itself
   CRUDJT_SECRET_KEY_FILE                   file holding the key (like --secret-key-file)
+  CRUDJT_PREVIOUS_SECRET_KEYS              previous keys, comma-separated base64 (used
+                                           when no --previous-secret-key-file is given)
   CRUDJT_STORE_JT_PATH                     store directory (like --store)
 
 Where the secret key comes from, first match wins:
@@ -59,6 +66,10 @@ default) or on a private network. A warning is printed when it listens on
 any other address. SIGINT/SIGTERM stop it cleanly: the server stops, the
 store is flushed and closed and its lock released, and the exit code is 0.
 
+Key rotation: start with the new key as the secret key and the old one as a
+previous key. Once every record is re-sealed the master logs that the
+previous keys can be dropped; from the next start on, leave them out.
+
 Subcommand stats: asks a running master (Stats RPC) for its figures: tokens,
 store and log size, last fsync/checkpoint/sweep, read cache hit rate,
 requests served per RPC. --host/--port (or CRUDJT_HOST/CRUDJT_PORT, default
@@ -75,19 +86,21 @@ interface Flags {
   store?: string;
   secretKeyFile?: string;
   durability?: string;
+  previousKeyFiles: string[];
   dev: boolean;
   help: boolean;
   version: boolean;
 }
 
 function parseArgs(argv: string[]): Flags {
-  const flags: Flags = { dev: false, help: false, version: false };
+  const flags: Flags = { dev: false, help: false, version: false, previousKeyFiles: [] };
   const valued: Record<string, keyof Flags> = {
     '--host': 'host',
     '--port': 'port',
     '--store': 'store',
     '--secret-key-file': 'secretKeyFile',
     '--durability': 'durability',
+    '--previous-secret-key-file': 'previousKeyFiles',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -115,7 +128,8 @@ function parseArgs(argv: string[]): Flags {
       if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
     }
     if (value === '') throw new UsageError(`${name} needs a non-empty value`);
-    (flags as unknown as Record<string, string>)[key] = value;
+    if (key === 'previousKeyFiles') flags.previousKeyFiles.push(value);
+    else (flags as unknown as Record<string, string>)[key] = value;
   }
   return flags;
 }
@@ -168,6 +182,8 @@ interface Settings {
   store?: string;
   secretKey: string;
   keySource: string;
+  previousKeys: string[];
+  previousSource: string;
   durability: 'background' | 'sync';
   notes: string[];
 }
@@ -229,7 +245,16 @@ function settingsFrom(flags: Flags): Settings {
       // already read above; a vanished file is not worth a failure here
     }
   }
-  return { host, port, store, secretKey, keySource, durability, notes };
+  let previousKeys: string[] = [];
+  let previousSource = '';
+  if (flags.previousKeyFiles.length > 0) {
+    previousKeys = flags.previousKeyFiles.map(readKeyFile);
+    previousSource = flags.previousKeyFiles.map((f) => path.resolve(f)).join(', ');
+  } else if (env('CRUDJT_PREVIOUS_SECRET_KEYS') !== undefined) {
+    previousKeys = (env('CRUDJT_PREVIOUS_SECRET_KEYS') as string).split(',').map((k) => k.trim()).filter((k) => k !== '');
+    previousSource = 'CRUDJT_PREVIOUS_SECRET_KEYS';
+  }
+  return { host, port, store, secretKey, keySource, previousKeys, previousSource, durability, notes };
 }
 
 function info(message: string): void {
@@ -270,6 +295,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     master = await CRUDJT.Config.startMaster({
       secret_key: settings.secretKey,
+      ...(settings.previousKeys.length > 0 ? { previous_secret_keys: settings.previousKeys } : {}),
       store_jt_path: settings.store,
       grpc_host: settings.host,
       grpc_port: settings.port,
@@ -278,12 +304,17 @@ async function main(argv: string[]): Promise<void> {
     });
   } catch (e) {
     const err = e as Error & { code?: string };
-    const from = /secret_key|Secret key/.test(err.message) ? ` (key from ${settings.keySource})` : '';
+    const from = /previous_secret_keys/.test(err.message)
+      ? ` (previous keys from ${settings.previousSource})`
+      : /secret_key|Secret key/.test(err.message) ? ` (key from ${settings.keySource})` : '';
     fail(`${err.message}${from}`, 1);
   }
 
   // startMaster already logged the store path and where it came from.
   info(`secret key from ${settings.keySource}`);
+  if (settings.previousKeys.length > 0) {
+    info(`${settings.previousKeys.length} previous secret key(s) from ${settings.previousSource}: re-sealing old records in the background`);
+  }
   info(`listening on ${master.grpc_host}:${master.grpc_port} (gRPC token.TokenService, durability ${settings.durability})`);
   if (!isLoopback(master.grpc_host)) {
     warn(
@@ -403,8 +434,26 @@ async function statsCommand(argv: string[]): Promise<void> {
   );
 }
 
+// ---- migrate subcommand (lib/cluster/migrate.ts) -----------------------------
+
+async function migrateCommand(argv: string[]): Promise<void> {
+  let mod: { migrateMain?: (args: string[]) => Promise<number> };
+  try {
+    // Loaded only here: the master never needs the cluster code.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require('../cluster/migrate');
+  } catch (e) {
+    fail(`migrate is not available: ${(e as Error).message}`, 1);
+  }
+  if (typeof mod.migrateMain !== 'function') fail('migrate is not available in this build', 1);
+  const code = await mod.migrateMain(argv);
+  process.exit(Number.isInteger(code) ? code : 1);
+}
+
 if (process.argv[2] === 'stats') {
   statsCommand(process.argv.slice(3)).catch((e: Error) => fail(e.stack ?? String(e), 1));
+} else if (process.argv[2] === 'migrate') {
+  migrateCommand(process.argv.slice(3)).catch((e: Error) => fail(e.stack ?? String(e), 1));
 } else {
   main(process.argv.slice(2)).catch((e: Error) => fail(e.stack ?? String(e), 1));
 }
