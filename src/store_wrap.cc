@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "errors.h"
 #include "macros.h"
@@ -19,6 +20,14 @@ constexpr char kTokenMessage[] = "token must be a non-empty string";
 constexpr char kPayloadMessage[] = "payload must be a Buffer of 1 to 256 bytes";
 constexpr char kTtlMessage[] = "ttlMs must be -1 (no limit) or an integer in 1..MAX_TTL_MS";
 constexpr char kReadsMessage[] = "maxReads must be -1 (no limit) or an integer in 1..MAX_READS";
+constexpr char kSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes";
+constexpr char kOptSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes, null or undefined";
+constexpr char kHandleMessage[] = "handle must be a string";
+constexpr char kOpsMessage[] = "ops must be an array of at most 4096 op tuples";
+// A token no store can hold (not base64url): stands in, inside a batch,
+// for a string too long to be a token, so it is "not found" without
+// converting it.
+constexpr char kNeverFoundToken[] = "!";
 
 // Overwrites a copy of the secret key before its memory is released.
 void Wipe(std::string* s) {
@@ -48,6 +57,7 @@ TokenArg GetToken(Napi::Env env, const Napi::Value& value, std::string* token) {
 }
 
 struct PayloadArgs {
+  std::string subject;  // create only; empty = none
   std::string payload;
   int64_t ttl_ms = crudjt::kNoLimit;
   int64_t max_reads = crudjt::kNoLimit;
@@ -89,6 +99,173 @@ Napi::Value ReadResultToJs(Napi::Env env, const crudjt::ReadResult& result) {
   return array;
 }
 
+// Reads a subject: a Uint8Array of 1..kMaxSubjectBytes bytes; with
+// `optional`, undefined/null mean none. False: TypeError pending.
+bool GetSubject(Napi::Env env, const Napi::Value& value, bool optional, std::string* out) {
+  out->clear();
+  if (optional && (value.IsUndefined() || value.IsNull())) return true;
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowTypeError(env, optional ? kOptSubjectMessage : kSubjectMessage);
+    return false;
+  }
+  Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
+  if (bytes.ByteLength() == 0 || bytes.ByteLength() > crudjt::kMaxSubjectBytes) {
+    ThrowTypeError(env, optional ? kOptSubjectMessage : kSubjectMessage);
+    return false;
+  }
+  out->assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  return true;
+}
+
+// A handle argument: a string (else TypeError). *never: too long to be a
+// handle (no conversion). False: TypeError pending.
+bool GetHandle(Napi::Env env, const Napi::Value& value, std::string* handle, bool* never) {
+  *never = false;
+  if (!value.IsString()) {
+    ThrowTypeError(env, kHandleMessage);
+    return false;
+  }
+  size_t units = 0;
+  if (napi_get_value_string_utf16(env, value, nullptr, 0, &units) != napi_ok) {
+    if (!env.IsExceptionPending()) ThrowTypeError(env, kHandleMessage);
+    return false;
+  }
+  if (units != crudjt::kHandleChars) {
+    *never = true;
+    return true;
+  }
+  *handle = value.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+Napi::Value SessionsToJs(Napi::Env env, const std::vector<crudjt::SessionInfo>& sessions) {
+  Napi::Array out = Napi::Array::New(env, sessions.size());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    Napi::Array row = Napi::Array::New(env, 3);
+    row.Set(0u, Napi::String::New(env, sessions[i].handle));
+    row.Set(1u, Napi::Number::New(env, static_cast<double>(sessions[i].ttl_left_ms)));
+    row.Set(2u, Napi::Number::New(env, static_cast<double>(sessions[i].reads_left)));
+    out.Set(uint32_t(i), row);
+  }
+  return out;
+}
+
+// The ops of one applyBatch call, owned (the views in `ops` point into
+// `owned`, which never reallocates after parsing).
+struct ParsedBatch {
+  struct Owned {
+    std::string token, payload, subject;
+  };
+  std::vector<Owned> owned;
+  std::vector<crudjt::BatchOp> ops;
+};
+
+// Parses applyBatch's argument. False: TypeError pending.
+bool ParseBatch(Napi::Env env, const Napi::Value& value, ParsedBatch* out) {
+  if (!value.IsArray()) {
+    ThrowTypeError(env, kOpsMessage);
+    return false;
+  }
+  Napi::Array arr = value.As<Napi::Array>();
+  const uint32_t n = arr.Length();
+  if (n > crudjt::kMaxBatchOps) {
+    ThrowTypeError(env, kOpsMessage);
+    return false;
+  }
+  out->owned.resize(n);
+  out->ops.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Value item = arr.Get(i);
+    if (env.IsExceptionPending()) return false;
+    std::string where = "ops[" + std::to_string(i) + "]";
+    if (!item.IsArray()) {
+      ThrowTypeError(env, (where + " must be an op tuple [type, ...]").c_str());
+      return false;
+    }
+    Napi::Array t = item.As<Napi::Array>();
+    const uint32_t len = t.Length();
+    int64_t type = -1;
+    if (len == 0 || !ToInteger(t.Get(0u), 0, 4, &type)) {
+      ThrowTypeError(env, (where + "[0] must be an op type 0..4").c_str());
+      return false;
+    }
+    static const uint32_t kMinLen[] = {4, 2, 5, 2, 3};
+    static const uint32_t kMaxLen[] = {5, 2, 5, 2, 3};
+    if (len < kMinLen[type] || len > kMaxLen[type]) {
+      ThrowTypeError(env, (where + " has the wrong number of elements for its type").c_str());
+      return false;
+    }
+    ParsedBatch::Owned& o = out->owned[i];
+    crudjt::BatchOp& op = out->ops[i];
+    op.type = static_cast<crudjt::BatchOpType>(type);
+    size_t next = 1;
+    if (type != 0) {
+      switch (GetToken(env, t.Get(1u), &o.token)) {
+        case TokenArg::kInvalid: return false;
+        case TokenArg::kNeverFound: o.token = kNeverFoundToken; break;
+        case TokenArg::kOk: break;
+      }
+      next = 2;
+    }
+    if (type == 0 || type == 2) {
+      Napi::Value payload = t.Get(uint32_t(next));
+      if (!payload.IsTypedArray() ||
+          payload.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+          payload.As<Napi::Uint8Array>().ByteLength() == 0 ||
+          payload.As<Napi::Uint8Array>().ByteLength() > crudjt::kMaxPayloadBytes) {
+        ThrowTypeError(env, (where + ": " + kPayloadMessage).c_str());
+        return false;
+      }
+      Napi::Uint8Array bytes = payload.As<Napi::Uint8Array>();
+      o.payload.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+      if (!ToLimit(t.Get(uint32_t(next + 1)), crudjt::kMaxTtlMs, &op.ttl_ms)) {
+        ThrowTypeError(env, (where + ": " + kTtlMessage).c_str());
+        return false;
+      }
+      if (!ToLimit(t.Get(uint32_t(next + 2)), crudjt::kMaxReads, &op.max_reads)) {
+        ThrowTypeError(env, (where + ": " + kReadsMessage).c_str());
+        return false;
+      }
+      if (type == 0 && len == 5 && !GetSubject(env, t.Get(4u), true, &o.subject)) return false;
+    } else if (type == 4) {
+      if (!ToLimit(t.Get(2u), crudjt::kMaxTtlMs, &op.ttl_ms)) {
+        ThrowTypeError(env, (where + ": " + kTtlMessage).c_str());
+        return false;
+      }
+    }
+    op.token = o.token;
+    op.payload = o.payload;
+    op.subject = o.subject;
+  }
+  return true;
+}
+
+Napi::Value BatchResultsToJs(Napi::Env env, const std::vector<crudjt::BatchOp>& ops,
+                             const std::vector<crudjt::BatchResult>& results) {
+  Napi::Array out = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const crudjt::BatchResult& r = results[i];
+    Napi::Value v;
+    if (!r.status.ok() && !(r.status.IsNotFound() && ops[i].type == crudjt::BatchOpType::kRead)) {
+      Napi::Object err = Napi::Object::New(env);
+      err.Set("code", Napi::String::New(env, r.status.CodeName()));
+      err.Set("message", Napi::String::New(env, r.status.message().empty() ? r.status.ToString()
+                                                                           : r.status.message()));
+      v = err;
+    } else {
+      switch (ops[i].type) {
+        case crudjt::BatchOpType::kCreate: v = Napi::String::New(env, r.token); break;
+        case crudjt::BatchOpType::kRead:
+          v = r.status.ok() ? ReadResultToJs(env, r.read) : env.Null();
+          break;
+        default: v = Napi::Boolean::New(env, r.applied); break;
+      }
+    }
+    out.Set(uint32_t(i), v);
+  }
+  return out;
+}
+
 Napi::Promise Resolved(Napi::Env env, Napi::Value value) {
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   deferred.Resolve(value);
@@ -106,7 +283,7 @@ class CreateWorker final : public PromiseWorker {
 
  private:
   crudjt::Status Run() override {
-    return store_->Create(args_.payload, args_.ttl_ms, args_.max_reads, &token_);
+    return store_->Create(args_.payload, args_.ttl_ms, args_.max_reads, &token_, args_.subject);
   }
   Napi::Value Resolve(Napi::Env env) override { return Napi::String::New(env, token_); }
 
@@ -199,6 +376,80 @@ class CallWorker final : public PromiseWorker {
   crudjt::Status (crudjt::Store::*method_)();
 };
 
+class TouchWorker final : public PromiseWorker {
+ public:
+  TouchWorker(Napi::Env env, StorePtr store, std::string token, int64_t ttl_ms)
+      : PromiseWorker(env, "crudjt:touch"), store_(std::move(store)), token_(std::move(token)), ttl_ms_(ttl_ms) {}
+
+ private:
+  crudjt::Status Run() override { return store_->Touch(token_, ttl_ms_, &touched_); }
+  Napi::Value Resolve(Napi::Env env) override { return Napi::Boolean::New(env, touched_); }
+
+  StorePtr store_;
+  std::string token_;
+  int64_t ttl_ms_;
+  bool touched_ = false;
+};
+
+class RevokeSubjectWorker final : public PromiseWorker {
+ public:
+  RevokeSubjectWorker(Napi::Env env, StorePtr store, std::string subject)
+      : PromiseWorker(env, "crudjt:revokeSubject"), store_(std::move(store)), subject_(std::move(subject)) {}
+
+ private:
+  crudjt::Status Run() override { return store_->RevokeSubject(subject_, &removed_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    return Napi::Number::New(env, static_cast<double>(removed_));
+  }
+
+  StorePtr store_;
+  std::string subject_;
+  uint64_t removed_ = 0;
+};
+
+class RevokeHandleWorker final : public PromiseWorker {
+ public:
+  RevokeHandleWorker(Napi::Env env, StorePtr store, std::string handle)
+      : PromiseWorker(env, "crudjt:revokeHandle"), store_(std::move(store)), handle_(std::move(handle)) {}
+
+ private:
+  crudjt::Status Run() override { return store_->RevokeHandle(handle_, &removed_); }
+  Napi::Value Resolve(Napi::Env env) override { return Napi::Boolean::New(env, removed_); }
+
+  StorePtr store_;
+  std::string handle_;
+  bool removed_ = false;
+};
+
+class BatchWorker final : public PromiseWorker {
+ public:
+  BatchWorker(Napi::Env env, StorePtr store, std::unique_ptr<ParsedBatch> batch)
+      : PromiseWorker(env, "crudjt:applyBatch"), store_(std::move(store)), batch_(std::move(batch)) {}
+
+ private:
+  crudjt::Status Run() override { return store_->ApplyBatch(batch_->ops, &results_); }
+  Napi::Value Resolve(Napi::Env env) override { return BatchResultsToJs(env, batch_->ops, results_); }
+
+  StorePtr store_;
+  std::unique_ptr<ParsedBatch> batch_;
+  std::vector<crudjt::BatchResult> results_;
+};
+
+class ResealWorker final : public PromiseWorker {
+ public:
+  ResealWorker(Napi::Env env, StorePtr store)
+      : PromiseWorker(env, "crudjt:resealPrevious"), store_(std::move(store)) {}
+
+ private:
+  crudjt::Status Run() override { return store_->ResealPrevious(&count_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    return Napi::Number::New(env, static_cast<double>(count_));
+  }
+
+  StorePtr store_;
+  uint64_t count_ = 0;
+};
+
 class OpenWorker final : public PromiseWorker {
  public:
   OpenWorker(Napi::Env env, std::string dir, std::string key, crudjt::Options options)
@@ -206,12 +457,17 @@ class OpenWorker final : public PromiseWorker {
         dir_(std::move(dir)),
         key_(std::move(key)),
         options_(std::move(options)) {}
-  ~OpenWorker() override { Wipe(&key_); }
+  ~OpenWorker() override { WipeAll(); }
 
  private:
+  void WipeAll() {
+    Wipe(&key_);
+    for (std::string& k : options_.previous_secret_keys) Wipe(&k);
+    options_.previous_secret_keys.clear();
+  }
   crudjt::Status Run() override {
     crudjt::Status s = crudjt::Store::Open(dir_, key_, options_, &store_, &info_);
-    Wipe(&key_);
+    WipeAll();
     return s;
   }
   Napi::Value Resolve(Napi::Env env) override {
@@ -305,6 +561,32 @@ bool ParseOptions(Napi::Env env, const Napi::Value& value, crudjt::Options* opti
     }
     options->sweep_interval_ms = static_cast<uint64_t>(n);
   }
+  if (!GetOption(obj, "previousSecretKeys", &v)) return false;
+  if (!v.IsUndefined()) {
+    constexpr char kMsg[] = "options.previousSecretKeys must be an array of at most 16 Buffers of 32, 48 or 64 bytes";
+    if (!v.IsArray() || v.As<Napi::Array>().Length() > 16) {
+      ThrowTypeError(env, kMsg);
+      return false;
+    }
+    Napi::Array keys = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      Napi::Value k = keys.Get(i);
+      if (env.IsExceptionPending()) return false;
+      bool size_ok = false;
+      if (k.IsTypedArray() && k.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+        for (size_t size : crudjt::kSecretKeySizes) {
+          size_ok = size_ok || k.As<Napi::Uint8Array>().ByteLength() == size;
+        }
+      }
+      if (!size_ok) {
+        ThrowTypeError(env, kMsg);
+        return false;
+      }
+      Napi::Uint8Array bytes = k.As<Napi::Uint8Array>();
+      options->previous_secret_keys.emplace_back(reinterpret_cast<const char*>(bytes.Data()),
+                                                 bytes.ByteLength());
+    }
+  }
   return true;
 }
 
@@ -332,6 +614,16 @@ Napi::Function StoreWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&StoreWrap::Create>("create"),
           InstanceMethod<&StoreWrap::Read>("read"),
           InstanceMethod<&StoreWrap::Update>("update"),
+          InstanceMethod<&StoreWrap::Touch>("touch"),
+          InstanceMethod<&StoreWrap::TouchAsync>("touchAsync"),
+          InstanceMethod<&StoreWrap::RevokeSubject>("revokeSubject"),
+          InstanceMethod<&StoreWrap::ListSubject>("listSubject"),
+          InstanceMethod<&StoreWrap::RevokeHandle>("revokeHandle"),
+          InstanceMethod<&StoreWrap::RevokeHandleAsync>("revokeHandleAsync"),
+          InstanceMethod<&StoreWrap::ApplyBatch>("applyBatch"),
+          InstanceMethod<&StoreWrap::ApplyBatchAsync>("applyBatchAsync"),
+          InstanceMethod<&StoreWrap::ResealPrevious>("resealPrevious"),
+          InstanceMethod<&StoreWrap::ExportRecords>("exportRecords"),
           InstanceMethod<&StoreWrap::Remove>("remove"),
           InstanceMethod<&StoreWrap::CreateAsync>("createAsync"),
           InstanceMethod<&StoreWrap::ReadAsync>("readAsync"),
@@ -388,8 +680,9 @@ Napi::Value StoreWrap::Create(const Napi::CallbackInfo& info) {
   if (!store) return env.Undefined();
   PayloadArgs args;
   if (!GetPayloadArgs(info, 0, &args)) return env.Undefined();
+  if (!GetSubject(env, info[3], true, &args.subject)) return env.Undefined();
   std::string token;
-  crudjt::Status s = store->Create(args.payload, args.ttl_ms, args.max_reads, &token);
+  crudjt::Status s = store->Create(args.payload, args.ttl_ms, args.max_reads, &token, args.subject);
   if (!s.ok()) return ThrowStatus(env, s);
   return Napi::String::New(env, token);
 }
@@ -449,6 +742,7 @@ Napi::Value StoreWrap::CreateAsync(const Napi::CallbackInfo& info) {
   if (!store) return env.Undefined();
   PayloadArgs args;
   if (!GetPayloadArgs(info, 0, &args)) return env.Undefined();
+  if (!GetSubject(env, info[3], true, &args.subject)) return env.Undefined();
   return (new CreateWorker(env, std::move(store), std::move(args)))->QueueAndGetPromise();
 }
 
@@ -492,6 +786,140 @@ Napi::Value StoreWrap::RemoveAsync(const Napi::CallbackInfo& info) {
   return (new RemoveWorker(env, std::move(store), std::move(token)))->QueueAndGetPromise();
 }
 
+Napi::Value StoreWrap::Touch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string token;
+  TokenArg t = GetToken(env, info[0], &token);
+  if (t == TokenArg::kInvalid) return env.Undefined();
+  int64_t ttl = 0;
+  CRUDJT_REQUIRE(env, ToLimit(info[1], crudjt::kMaxTtlMs, &ttl), kTtlMessage);
+  if (t == TokenArg::kNeverFound) return Napi::Boolean::New(env, false);
+  bool touched = false;
+  crudjt::Status s = store->Touch(token, ttl, &touched);
+  if (!s.ok()) return ThrowStatus(env, s);
+  return Napi::Boolean::New(env, touched);
+}
+
+Napi::Value StoreWrap::TouchAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string token;
+  TokenArg t = GetToken(env, info[0], &token);
+  if (t == TokenArg::kInvalid) return env.Undefined();
+  int64_t ttl = 0;
+  CRUDJT_REQUIRE(env, ToLimit(info[1], crudjt::kMaxTtlMs, &ttl), kTtlMessage);
+  if (t == TokenArg::kNeverFound) return Resolved(env, Napi::Boolean::New(env, false));
+  return (new TouchWorker(env, std::move(store), std::move(token), ttl))->QueueAndGetPromise();
+}
+
+Napi::Value StoreWrap::RevokeSubject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string subject;
+  if (!GetSubject(env, info[0], false, &subject)) return env.Undefined();
+  return (new RevokeSubjectWorker(env, std::move(store), std::move(subject)))->QueueAndGetPromise();
+}
+
+Napi::Value StoreWrap::ListSubject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string subject;
+  if (!GetSubject(env, info[0], false, &subject)) return env.Undefined();
+  std::vector<crudjt::SessionInfo> sessions;
+  crudjt::Status s = store->ListSubject(subject, &sessions);
+  if (!s.ok()) return ThrowStatus(env, s);
+  return SessionsToJs(env, sessions);
+}
+
+Napi::Value StoreWrap::RevokeHandle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string handle;
+  bool never = false;
+  if (!GetHandle(env, info[0], &handle, &never)) return env.Undefined();
+  if (never) return Napi::Boolean::New(env, false);
+  bool removed = false;
+  crudjt::Status s = store->RevokeHandle(handle, &removed);
+  if (!s.ok()) return ThrowStatus(env, s);
+  return Napi::Boolean::New(env, removed);
+}
+
+Napi::Value StoreWrap::RevokeHandleAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string handle;
+  bool never = false;
+  if (!GetHandle(env, info[0], &handle, &never)) return env.Undefined();
+  if (never) return Resolved(env, Napi::Boolean::New(env, false));
+  return (new RevokeHandleWorker(env, std::move(store), std::move(handle)))->QueueAndGetPromise();
+}
+
+Napi::Value StoreWrap::ApplyBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  ParsedBatch batch;
+  if (!ParseBatch(env, info[0], &batch)) return env.Undefined();
+  std::vector<crudjt::BatchResult> results;
+  crudjt::Status s = store->ApplyBatch(batch.ops, &results);
+  if (!s.ok()) return ThrowStatus(env, s);
+  return BatchResultsToJs(env, batch.ops, results);
+}
+
+Napi::Value StoreWrap::ApplyBatchAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::unique_ptr<ParsedBatch> batch(new ParsedBatch);
+  if (!ParseBatch(env, info[0], batch.get())) return env.Undefined();
+  return (new BatchWorker(env, std::move(store), std::move(batch)))->QueueAndGetPromise();
+}
+
+Napi::Value StoreWrap::ResealPrevious(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  return (new ResealWorker(env, std::move(store)))->QueueAndGetPromise();
+}
+
+Napi::Value StoreWrap::ExportRecords(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StorePtr store = OpenStoreOrThrow(env);
+  if (!store) return env.Undefined();
+  std::string after;
+  Napi::Value a = info[0];
+  if (!a.IsNull()) {
+    CRUDJT_REQUIRE(env,
+                   a.IsTypedArray() && a.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array &&
+                       a.As<Napi::Uint8Array>().ByteLength() == 16,
+                   "afterKey must be null or a Buffer of 16 bytes");
+    Napi::Uint8Array bytes = a.As<Napi::Uint8Array>();
+    after.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  }
+  int64_t limit = 0;
+  CRUDJT_REQUIRE(env, ToInteger(info[1], 1, 100000, &limit),
+                 "limit must be an integer in 1..100000");
+  std::vector<std::pair<std::string, std::string>> records;
+  bool done = false;
+  crudjt::Status s = store->ExportRecords(after, size_t(limit), &records, &done);
+  if (!s.ok()) return ThrowStatus(env, s);
+  Napi::Array out = Napi::Array::New(env, records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    Napi::Array row = Napi::Array::New(env, 2);
+    row.Set(0u, Napi::Buffer<char>::Copy(env, records[i].first.data(), records[i].first.size()));
+    row.Set(1u, Napi::Buffer<char>::Copy(env, records[i].second.data(), records[i].second.size()));
+    out.Set(uint32_t(i), row);
+  }
+  return out;
+}
+
 Napi::Value StoreWrap::Sweep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StorePtr store = OpenStoreOrThrow(env);
@@ -533,6 +961,7 @@ Napi::Value StoreWrap::Stats(const Napi::CallbackInfo& info) {
   num("lastCheckpointMs", static_cast<double>(st.last_checkpoint_ms));
   num("lastSweepMs", static_cast<double>(st.last_sweep_ms));
   num("lastSweepRemoved", static_cast<double>(st.last_sweep_removed));
+  num("previousKeyRecords", static_cast<double>(st.previous_key_records));
   return out;
 }
 

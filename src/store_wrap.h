@@ -72,6 +72,16 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value ReadAsync(const Napi::CallbackInfo& info);
   Napi::Value UpdateAsync(const Napi::CallbackInfo& info);
   Napi::Value RemoveAsync(const Napi::CallbackInfo& info);
+  Napi::Value Touch(const Napi::CallbackInfo& info);
+  Napi::Value TouchAsync(const Napi::CallbackInfo& info);
+  Napi::Value RevokeSubject(const Napi::CallbackInfo& info);
+  Napi::Value ListSubject(const Napi::CallbackInfo& info);
+  Napi::Value RevokeHandle(const Napi::CallbackInfo& info);
+  Napi::Value RevokeHandleAsync(const Napi::CallbackInfo& info);
+  Napi::Value ApplyBatch(const Napi::CallbackInfo& info);
+  Napi::Value ApplyBatchAsync(const Napi::CallbackInfo& info);
+  Napi::Value ResealPrevious(const Napi::CallbackInfo& info);
+  Napi::Value ExportRecords(const Napi::CallbackInfo& info);
   Napi::Value Sweep(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Checkpoint(const Napi::CallbackInfo& info);

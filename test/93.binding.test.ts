@@ -189,4 +189,162 @@ describe('native binding', function () {
     expectTypeError(() => new Ctor(), /open\(\)/);
     expectTypeError(() => new Ctor({}), /open\(\)/);
   });
+
+  describe('issue 8/9 additions', function () {
+    const P = Buffer.from([0x81, 0xa1, 0x61, 0x01]);
+
+    it('create with a subject, listSubject handles, revokeHandle, revokeSubject', async function () {
+      const subj = Buffer.from('user-42');
+      const a = store.create(P, 60_000, -1, subj);
+      const b = await store.createAsync(P, -1, 5, subj);
+      const c = store.create(P, -1, -1, null);
+      const list = store.listSubject(subj);
+      expect(list).to.have.length(2);
+      for (const [handle, ttl, reads] of list) {
+        expect(handle).to.match(/^[A-Za-z0-9_-]{22}$/);
+        expect(handle).to.not.equal(a).and.to.not.equal(b);
+        expect([ttl, reads]).to.satisfy(([t, r]: number[]) => (t > 0 && r === -1) || (t === -1 && r === 5));
+      }
+      expect(store.update(a, Buffer.from('y'), -1, -1)).to.equal(true);  // keeps the subject
+      expect(store.listSubject(subj)).to.have.length(2);
+      const hb = list.find((s) => s[2] === 5)![0];
+      expect(store.revokeHandle(hb)).to.equal(true);
+      expect(store.revokeHandle(hb)).to.equal(false);
+      expect(store.read(b)).to.equal(null);
+      expect(await store.revokeSubject(subj)).to.equal(1);
+      expect(store.read(a)).to.equal(null);
+      expect(store.read(c)).to.not.equal(null);
+      expect(store.listSubject(subj)).to.deep.equal([]);
+      expect(await store.revokeHandleAsync('A'.repeat(22))).to.equal(false);
+    });
+
+    it('touch: a new lifetime from now; false for dead or malformed tokens', async function () {
+      const t = store.create(P, 1000, 3);
+      expect(store.touch(t, 3_600_000)).to.equal(true);
+      const r = store.read(t)!;
+      expect(r[1]).to.be.within(3_590_000, 3_600_000);
+      expect(r[2]).to.equal(2);
+      expect(await store.touchAsync(t, -1)).to.equal(true);
+      expect(store.read(t)![1]).to.equal(-1);
+      store.remove(t);
+      expect(store.touch(t, 1000)).to.equal(false);
+      expect(store.touch('x'.repeat(4096), 1000)).to.equal(false);
+      expect(await store.touchAsync('!!', 1000)).to.equal(false);
+    });
+
+    it('applyBatch runs ops in order with per-op results and errors', async function () {
+      const t = store.create(P, -1, -1);
+      const res = store.applyBatch([
+        [0, P, -1, 2, Buffer.from('s')],
+        [1, t],
+        [2, t, Buffer.from('z'), -1, -1],
+        [1, t],
+        [4, t, 5000],
+        [3, t],
+        [1, t],
+        [3, t],
+        [1, 'nope'],
+        [1, 'x'.repeat(5000)],
+      ]);
+      expect(res).to.have.length(10);
+      expect(res[0]).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(res[1]).to.deep.equal([P, -1, -1]);
+      expect(res[2]).to.equal(true);
+      expect(res[3]).to.deep.equal([Buffer.from('z'), -1, -1]);
+      expect(res[4]).to.equal(true);
+      expect(res[5]).to.equal(true);
+      expect(res[6]).to.equal(null);
+      expect(res[7]).to.equal(false);
+      expect(res[8]).to.equal(null);
+      expect(res[9]).to.equal(null);
+      const created = res[0] as string;
+      const res2 = await store.applyBatchAsync([[1, created], [1, created], [1, created]]);
+      expect((res2[0] as unknown[])[2]).to.equal(1);
+      expect((res2[1] as unknown[])[2]).to.equal(0);
+      expect(res2[2]).to.equal(null);
+      expect(store.applyBatch([])).to.deep.equal([]);
+    });
+
+    it('applyBatch and friends reject malformed input with TypeError, never crash', async function () {
+      const bad: unknown[] = [
+        undefined, null, 1, 'x', {}, [1], [[]], [[9, 't']], [[-1]], [[1.5, 't']], [['0', P, -1, -1]],
+        [[0, 'notbuf', -1, -1]], [[0, P, 0, -1]], [[0, P, -1, -1, Buffer.alloc(0)]],
+        [[0, P, -1, -1, Buffer.alloc(129)]], [[0, P, -1, -1, 'subject']], [[1]], [[1, 5]],
+        [[1, 't', 'extra']], [[2, 't', P, -1]], [[4, 't', 0]], [[4, 't', NaN]], [[3, '']],
+        [[0, Buffer.alloc(257), -1, -1]], new Array(4097).fill([1, 't']),
+      ];
+      for (const ops of bad) {
+        expectTypeError(() => store.applyBatch(ops as never));
+        expectTypeError(() => store.applyBatchAsync(ops as never));
+      }
+      const huge = new Array(4096).fill([1, 'AAAAAAAAAAAAAAAAAAAAAA']);
+      expect(store.applyBatch(huge as never)).to.have.length(4096);
+      for (const s of [undefined, null, 'str', Buffer.alloc(0), Buffer.alloc(129), 7]) {
+        expectTypeError(() => store.listSubject(s as never));
+        expectTypeError(() => store.revokeSubject(s as never));
+      }
+      expectTypeError(() => store.create(P, -1, -1, 'str' as never));
+      expectTypeError(() => store.create(P, -1, -1, Buffer.alloc(129)));
+      for (const h of [undefined, null, 5, {}, Buffer.from('x')]) {
+        expectTypeError(() => store.revokeHandle(h as never));
+        expectTypeError(() => store.revokeHandleAsync(h as never));
+      }
+      for (const h of ['', 'x', '!'.repeat(22), 'A'.repeat(21) + 'B', 'A'.repeat(4096)]) {
+        expect(store.revokeHandle(h)).to.equal(false);
+      }
+      for (const ttl of [0, NaN, 1.5, -2, Number.MAX_VALUE, '5']) {
+        expectTypeError(() => store.touch('AAAAAAAAAAAAAAAAAAAAAA', ttl as never));
+      }
+      expectTypeError(() => store.touch(5 as never, 1000));
+      expectTypeError(() => store.exportRecords(Buffer.alloc(3), 10));
+      expectTypeError(() => store.exportRecords(null, 0));
+      expectTypeError(() => store.exportRecords('k' as never, 10));
+    });
+
+    it('exportRecords pages through live token records in key order', function () {
+      const all: Buffer[] = [];
+      let after: Buffer | null = null;
+      for (;;) {
+        const page: Array<[Buffer, Buffer]> = store.exportRecords(after, 3);
+        for (const [k, v] of page) {
+          expect(k).to.have.length(16);
+          expect(k[0] & 0x80).to.equal(0);
+          expect(v.length).to.be.at.least(61);
+          if (after) expect(Buffer.compare(after, k)).to.equal(-1);
+          all.push(k);
+          after = k;
+        }
+        if (page.length < 3) break;
+      }
+      expect(all.length).to.equal(store.stats().liveTokens);
+    });
+
+    it('previousSecretKeys: old tokens stay readable, resealPrevious moves them, stats count them', async function () {
+      const dir = path.join(tmp, 'rotation');
+      const k1 = crypto.randomBytes(32);
+      const k2 = crypto.randomBytes(48);
+      let { store: s } = await binding.open(dir, k1, { sweepOnOpen: false });
+      const toks = [s.create(P, -1, -1), s.create(Buffer.from('b'), -1, 3, Buffer.from('u'))];
+      await s.close();
+      ({ store: s } = await binding.open(dir, k2, { sweepOnOpen: false, previousSecretKeys: [k1] }));
+      expect(s.stats().previousKeyRecords).to.equal(2);
+      expect(s.read(toks[0])![0]).to.deep.equal(P);
+      expect(await s.resealPrevious()).to.equal(2);
+      expect(s.stats().previousKeyRecords).to.equal(0);
+      await s.close();
+      ({ store: s } = await binding.open(dir, k2, { sweepOnOpen: false }));
+      expect(s.read(toks[1])).to.deep.equal([Buffer.from('b'), -1, 2]);
+      expect(s.listSubject(Buffer.from('u'))).to.have.length(1);
+      await s.close();
+      for (const bad of [5, [Buffer.alloc(31)], ['k'], new Array(17).fill(k1)]) {
+        let err: unknown;
+        try {
+          await binding.open(dir, k2, { previousSecretKeys: bad as never });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).to.be.instanceOf(TypeError);
+      }
+    });
+  });
 });
