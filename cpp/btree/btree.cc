@@ -77,7 +77,7 @@ Status BTree::Open(const std::string& path, const BTreeOptions& options,
   std::unique_ptr<Pager> pager;
   Status s = Pager::Open(path, options.page_cache_bytes, &pager);
   if (!s.ok()) return s;
-  out->reset(new BTreeImpl(std::move(pager)));
+  out->reset(new BTreeImpl(std::move(pager), options));
   return Status::OK();
 }
 
@@ -596,6 +596,166 @@ Status BTreeImpl::Scan(const TreeKey* after, size_t limit,
     s = LoadSibling(path[depth - 1].pgno, page::kLeaf, &p);
     if (!s.ok()) return s;
   }
+}
+
+// Vacuum (doc/file_format.md, "Vacuum"). Copy-on-write makes moving a page
+// just "rewrite it elsewhere": Relocate picks the highest tree page, walks
+// to it from the root by one of its keys and makes that path writable,
+// which gives every clean page on it the lowest free number (the target
+// too; a dirty target is renumbered in place). Its old number is pending
+// until the checkpoint commits, reusable after, and, once no tree page
+// lies above it, given back by the next BeginCheckpoint (page count) and
+// cut off the file once both meta pages on disk have the smaller count.
+Status BTreeImpl::Relocate(uint32_t goal, size_t max_pages, size_t* moved) {
+  *moved = 0;
+  if (pager_->root() == 0 || max_pages == 0) return Status::OK();
+  pager_->UsedMap(&used_);
+  goal = std::max(goal, page::kMetaPages);
+  uint32_t h = pager_->page_count();
+  size_t attempts = 0;
+  Status s;
+  while (*moved < max_pages && attempts++ < 2 * max_pages) {
+    while (h > goal && !used_[h - 1]) --h;
+    if (h <= goal) break;
+    const uint32_t target = --h;
+    Page* p;
+    s = pager_->Get(target, &p);
+    if (!s.ok()) break;
+    uint8_t key[kTreeKeyBytes];
+    bool have_key = false;
+    if (PageType(p->data) == page::kLeaf) {
+      LeafNode n(p->data);
+      if (n.count() > 0) std::memcpy(key, n.key(0), kTreeKeyBytes), have_key = true;
+    } else if (PageType(p->data) == page::kInternal) {
+      InternalNode n(p->data);
+      if (n.keys() > 0) std::memcpy(key, n.key(0), kTreeKeyBytes), have_key = true;
+    } else {
+      s = Status::Corruption(pager_->path() + ": page " + std::to_string(target) +
+                             " is not a tree page");
+      break;
+    }
+    // The path from the root to target.
+    Step path[page::kMaxHeight];
+    int depth = 0;
+    bool reached = false;
+    for (uint32_t pgno = pager_->root(); depth < page::kMaxHeight;) {
+      Page* q;
+      s = pager_->Get(pgno, &q);
+      if (!s.ok()) break;
+      path[depth].page = q;
+      path[depth].index = 0;
+      ++depth;
+      if (pgno == target) {
+        reached = true;
+        break;
+      }
+      if (PageType(q->data) != page::kInternal || !have_key) break;
+      InternalNode n(q->data);
+      path[depth - 1].index = n.ChildIndex(key);
+      pgno = n.child(path[depth - 1].index);
+    }
+    if (!s.ok()) break;
+    if (!reached) continue;  // not in the tree (a leak): leave it where it is
+    // One free number per page the move copies, all below target.
+    const bool dirty_target = path[depth - 1].page->state == Page::kDirty;
+    size_t need = dirty_target ? 1 : 0;
+    for (int i = 0; i < depth; ++i) need += path[i].page->state != Page::kDirty;
+    if (!pager_->HasFreeBelow(target, need)) break;
+    uint32_t before[page::kMaxHeight];
+    for (int i = 0; i < depth; ++i) before[i] = path[i].page->pgno;
+    MakePathWritable(path, depth);
+    if (dirty_target) {
+      Page* w = pager_->MoveDown(path[depth - 1].page);
+      path[depth - 1].page = w;
+      if (depth == 1) {
+        pager_->set_root(w->pgno);
+      } else {
+        InternalNode(path[depth - 2].page->data).set_child(path[depth - 2].index, w->pgno);
+      }
+    }
+    for (int i = 0; i < depth; ++i) {
+      const uint32_t now = path[i].page->pgno;
+      if (now == before[i]) continue;
+      used_[before[i]] = 0;
+      used_[now] = 1;
+    }
+    ++*moved;
+  }
+  pager_->add_relocated(*moved);
+  return s;
+}
+
+Status BTreeImpl::BeginCheckpoint(std::string_view user_meta,
+                                  std::unique_ptr<CheckpointSnapshot>* snap) {
+  if (options_.vacuum_pages_per_checkpoint > 0 && vacuum_error_.ok() &&
+      !pager_->checkpoint_in_flight()) {
+    // Headroom: copy-on-write needs free pages for the pages rewritten
+    // between checkpoints (the store checkpoints at an eighth of the tree
+    // dirty and stalls writers at a quarter).
+    const uint64_t tree = pager_->tree_pages();
+    const uint64_t headroom = tree / 4 + 64;
+    if (pager_->free_pages() > headroom) {
+      const uint64_t goal = page::kMetaPages + tree + headroom;
+      size_t moved;
+      Status s = Relocate(static_cast<uint32_t>(std::min<uint64_t>(goal, UINT32_MAX)),
+                          options_.vacuum_pages_per_checkpoint, &moved);
+      // A page that cannot be read stays where it is; the checkpoint goes
+      // on, and the call that reads the page reports it.
+      if (!s.ok()) vacuum_error_ = s;
+    }
+  }
+  return pager_->BeginCheckpoint(user_meta, snap);
+}
+
+Status BTreeImpl::Close() {
+  if (!options_.vacuum_on_close) return Status::OK();
+  // Rounds of: move what lies past the live pages (at most half the cache
+  // per round: moved pages stay in memory until written), then a
+  // checkpoint; until nothing moves and the file's tail is cut.
+  const size_t per_round =
+      std::max<size_t>(64, options_.page_cache_bytes / kPageSize / 2);
+  constexpr int kMaxRounds = 64;
+  constexpr uint32_t kSlack = 4;  // the free list's own pages, a hole or two
+  for (int round = 0; round < kMaxRounds; ++round) {
+    if (pager_->checkpoint_in_flight() || !pager_->clean()) return Status::OK();
+    const uint64_t goal = page::kMetaPages + pager_->tree_pages() + kSlack;
+    size_t moved = 0;
+    Status s = Relocate(static_cast<uint32_t>(std::min<uint64_t>(goal, UINT32_MAX)), per_round,
+                        &moved);
+    if (!s.ok()) {
+      // Nothing moved is lost: commit what did move, report the error.
+      if (moved > 0) {
+        Status c = CommitAsIs();
+        (void)c;
+      }
+      return s;
+    }
+    if (moved == 0 && !pager_->TailToCut()) return Status::OK();
+    s = CommitAsIs();
+    if (!s.ok()) return s;
+    pager_->MaybeEvict();
+  }
+  return Status::OK();
+}
+
+// A checkpoint of moved pages only: same records, same user meta.
+Status BTreeImpl::CommitAsIs() {
+  const std::string meta(pager_->committed_user_meta());
+  std::unique_ptr<CheckpointSnapshot> snap;
+  Status s = pager_->BeginCheckpoint(meta, &snap);
+  if (!s.ok()) return s;
+  s = pager_->WriteCheckpoint(snap.get());
+  pager_->FinishCheckpoint(std::move(snap), s);
+  return s;
+}
+
+Status BTreeImpl::TEST_LeafOf(const TreeKey& key, uint32_t* pgno) {
+  Step path[page::kMaxHeight];
+  int depth;
+  bool found;
+  Status s = Descend(key.bytes, path, &depth, &found);
+  if (s.ok()) *pgno = path[depth - 1].page->pgno;
+  return s;
 }
 
 Status BTreeImpl::TEST_Check(Shape* shape) {

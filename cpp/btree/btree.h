@@ -45,6 +45,15 @@ struct TreeKey {
 
 struct BTreeOptions {
   size_t page_cache_bytes = 64ull << 20;
+  // Incremental vacuum (doc/file_format.md, "Vacuum"). When the file holds
+  // more free pages than the tree needs (a quarter of the tree plus 64
+  // pages of headroom for copy-on-write), BeginCheckpoint first moves up to
+  // this many tree pages from the end of the file into low free pages, so
+  // the end of the file empties and a later checkpoint cuts it off.
+  // 0 disables it.
+  size_t vacuum_pages_per_checkpoint = 1024;
+  // Close() (and the destructor) vacuums fully when the tree is clean.
+  bool vacuum_on_close = true;
 };
 
 struct BTreeStats {
@@ -54,6 +63,7 @@ struct BTreeStats {
   uint64_t dirty_pages = 0;
   uint64_t cache_bytes = 0;
   uint64_t file_bytes = 0;
+  uint64_t pages_relocated = 0;  // moved by vacuums since Open
 };
 
 // The frozen state of one checkpoint between Begin and Finish.
@@ -69,7 +79,19 @@ class BTree {
   //   IOError       open/read failed
   static Status Open(const std::string& path, const BTreeOptions& options,
                      std::unique_ptr<BTree>* out);
-  virtual ~BTree();  // drops unwritten changes; the owner checkpoints first
+  // Drops unwritten changes (the owner checkpoints first), after Close()
+  // if it was not called.
+  virtual ~BTree();
+
+  // Full vacuum, when vacuum_on_close and the tree is clean (every change
+  // checkpointed) with no checkpoint in flight: moves every tree page it
+  // can from the end of the file into free pages below, then commits as
+  // many checkpoints (same user meta, same records) as it takes to cut the
+  // file to the live pages. Otherwise nothing. A failure leaves the last
+  // committed checkpoint in force and the tree usable: IOError, or
+  // Corruption when a page it had to move fails its checksum. Idempotent;
+  // the tree stays usable (a later Put simply makes it dirty again).
+  virtual Status Close() = 0;
 
   // The user meta of the last committed checkpoint (zeros for a new file).
   virtual std::string_view committed_user_meta() const = 0;

@@ -14,8 +14,11 @@ namespace crudjt {
 
 class BTreeImpl : public BTree {
  public:
-  explicit BTreeImpl(std::unique_ptr<Pager> pager) : pager_(std::move(pager)) {}
-  ~BTreeImpl() override = default;
+  BTreeImpl(std::unique_ptr<Pager> pager, const BTreeOptions& options)
+      : pager_(std::move(pager)), options_(options) {}
+  ~BTreeImpl() override { (void)Close(); }
+
+  Status Close() override;
 
   std::string_view committed_user_meta() const override { return pager_->committed_user_meta(); }
   Status Get(const TreeKey& key, std::string* value) override;
@@ -24,10 +27,10 @@ class BTreeImpl : public BTree {
   Status Scan(const TreeKey* after, size_t limit,
               const std::function<bool(const TreeKey&, std::string_view)>& fn, TreeKey* last,
               bool* done) override;
+  // Vacuums (bounded by options.vacuum_pages_per_checkpoint) when the file
+  // holds more free pages than the tree needs, then freezes the snapshot.
   Status BeginCheckpoint(std::string_view user_meta,
-                         std::unique_ptr<CheckpointSnapshot>* snap) override {
-    return pager_->BeginCheckpoint(user_meta, snap);
-  }
+                         std::unique_ptr<CheckpointSnapshot>* snap) override;
   Status WriteCheckpoint(CheckpointSnapshot* snap) override { return pager_->WriteCheckpoint(snap); }
   void FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Status& written) override {
     pager_->FinishCheckpoint(std::move(snap), written);
@@ -44,6 +47,16 @@ class BTreeImpl : public BTree {
     int height = 0;
   };
   Status TEST_Check(Shape* shape);
+
+  // The vacuum's step: moves up to max_pages tree pages numbered >= goal,
+  // highest first, into the lowest reusable page numbers (each move
+  // rewrites the page's path from the root, copy-on-write). Stops early
+  // when no reusable numbers below the next page are left. *moved counts
+  // the pages moved. The file shrinks once checkpoints commit the moves.
+  Status Relocate(uint32_t goal, size_t max_pages, size_t* moved);
+  Pager* TEST_pager() { return pager_.get(); }
+  // The number of the leaf that holds (or would hold) key.
+  Status TEST_LeafOf(const TreeKey& key, uint32_t* pgno);
   Pager::TestHooks* TEST_hooks() { return pager_->TEST_hooks(); }
 
  private:
@@ -75,9 +88,13 @@ class BTreeImpl : public BTree {
   Status FixInternal(Step* path, int level, Entries e);
   static void Unpack(const uint8_t* node, Entries* e);
   static void Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from, size_t to);
+  Status CommitAsIs();
   Status CheckSubtree(uint32_t pgno, const uint8_t* lo, const uint8_t* hi, int depth, Shape* shape);
 
   std::unique_ptr<Pager> pager_;
+  const BTreeOptions options_;
+  Status vacuum_error_;  // the periodic vacuum stops after an error
+  std::vector<uint8_t> used_;  // scratch of Relocate
 };
 
 }  // namespace crudjt

@@ -690,5 +690,311 @@ TEST_CASE("BTree: WriteCheckpoint runs concurrently with Puts, Gets and Deletes"
   ExpectEqual(t.get(), at_last_checkpoint);
 }
 
+// ---------------------------------------------------------------- vacuum
+
+std::unique_ptr<BTree> OpenTreeWith(const std::string& path, const BTreeOptions& o) {
+  std::unique_ptr<BTree> t;
+  Status s = BTree::Open(path, o, &t);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return t;
+}
+
+BTreeOptions NoVacuum() {
+  BTreeOptions o;
+  o.vacuum_pages_per_checkpoint = 0;
+  o.vacuum_on_close = false;
+  return o;
+}
+
+struct MetaInfo {
+  bool valid = false;
+  uint64_t generation = 0;
+  uint32_t page_count = 0;
+};
+
+MetaInfo ReadMetaInfo(const std::string& path, int slot) {
+  std::vector<uint8_t> m = ReadPage(path, slot);
+  MetaInfo info;
+  info.valid = std::memcmp(m.data(), page::kMagic, 8) == 0 &&
+               crc32c::Unmask(DecodeFixed32(m.data() + page::kMetaCrcOffset)) ==
+                   crc32c::Value(m.data(), page::kMetaCrcOffset);
+  info.generation = DecodeFixed64(m.data() + page::kMetaGenerationOffset);
+  info.page_count = DecodeFixed32(m.data() + page::kMetaPageCountOffset);
+  return info;
+}
+
+// The file holds every page either meta page on disk references.
+void ExpectFileCoversBothMetas(const std::string& path) {
+  for (int slot = 0; slot < 2; ++slot) {
+    MetaInfo mi = ReadMetaInfo(path, slot);
+    if (mi.valid) CHECK(uint64_t{mi.page_count} * kPageSize <= FileSize(path));
+  }
+}
+
+// n records, then 3 of every 4 deleted (so that free pages are spread over
+// the whole file), with the vacuum off: a fragmented file, closed.
+Model Fragmented(const std::string& path, int n) {
+  Model m;
+  auto t = OpenTreeWith(path, NoVacuum());
+  for (int i = 0; i < n; ++i) {
+    std::string v = ValueOf(i, 150 + i % 200);
+    REQUIRE(t->Put(KeyOf(i), v).ok());
+    m[KeyStr(KeyOf(i))] = v;
+  }
+  REQUIRE(Checkpoint(t.get(), "U1").ok());
+  for (int i = 0; i < n; ++i) {
+    if (i % 4 == 0) continue;
+    REQUIRE(t->Delete(KeyOf(i), nullptr).ok());
+    m.erase(KeyStr(KeyOf(i)));
+  }
+  REQUIRE(Checkpoint(t.get(), "U1").ok());
+  REQUIRE(Checkpoint(t.get(), "U1").ok());  // the deletes' pages reusable
+  return m;
+}
+
+TEST_CASE("BTree: Close moves the pages at the end of the file into free pages and cuts the file") {
+  std::string path = TempPath("vacuum.pages");
+  Model m = Fragmented(path, 20000);
+  const uint64_t before = FileSize(path);
+  {
+    auto t = OpenTree(path);
+    CHECK(t->GetStats().pages_free * 2 > t->GetStats().pages_total);
+    REQUIRE(t->Close().ok());
+    BTreeStats st = t->GetStats();
+    CHECK(st.pages_relocated > 0);
+    CHECK(st.pages_free <= 8);
+    CHECK(FileSize(path) == st.pages_total * kPageSize);
+    CHECK(t->committed_user_meta().substr(0, 2) == "U1");
+    ExpectEqual(t.get(), m);
+    // Idempotent: nothing left to move or cut.
+    const uint64_t gen_sum = ReadMetaInfo(path, 0).generation + ReadMetaInfo(path, 1).generation;
+    REQUIRE(t->Close().ok());
+    CHECK(t->GetStats().pages_relocated == st.pages_relocated);
+    CHECK(ReadMetaInfo(path, 0).generation + ReadMetaInfo(path, 1).generation == gen_sum);
+  }
+  const uint64_t after = FileSize(path);
+  MESSAGE("vacuum at close: " << before << " -> " << after << " bytes");
+  CHECK(after * 2 < before);
+  // Both meta pages now describe the short file.
+  for (int slot = 0; slot < 2; ++slot) {
+    MetaInfo mi = ReadMetaInfo(path, slot);
+    CHECK(mi.valid);
+    CHECK(uint64_t{mi.page_count} * kPageSize == after);
+  }
+  auto t = OpenTreeWith(path, NoVacuum());
+  ExpectEqual(t.get(), m);
+  CHECK(t->GetStats().pages_free <= 8);
+}
+
+TEST_CASE("BTree: after a vacuum the older meta page still opens with everything") {
+  std::string path = TempPath("vacuum_fallback.pages");
+  Model m = Fragmented(path, 8000);
+  { REQUIRE(OpenTree(path)->Close().ok()); }
+  MetaInfo a = ReadMetaInfo(path, 0), b = ReadMetaInfo(path, 1);
+  REQUIRE((a.valid && b.valid));
+  const int newest = a.generation > b.generation ? 0 : 1;
+  uint8_t junk = 0x5a;
+  PatchFile(path, newest * kPageSize + 2000, &junk, 1);
+  auto t = OpenTreeWith(path, NoVacuum());
+  ExpectEqual(t.get(), m);
+  CHECK(t->committed_user_meta().substr(0, 2) == "U1");
+}
+
+TEST_CASE("BTree: a crash at every step of the close vacuum loses nothing and opens") {
+  enum Stage { kAfterPages0, kAfterPages3, kBeforeMeta, kTornMeta, kMetaNotSynced, kBeforeTruncate };
+  for (int stage = kAfterPages0; stage <= kBeforeTruncate; ++stage) {
+    for (int k = 0;; ++k) {
+      CAPTURE(stage);
+      CAPTURE(k);
+      REQUIRE(k < 40);
+      std::string path = TempPath("vacuum_crash.pages");
+      Model m = Fragmented(path, 6000);
+      bool crashed;
+      {
+        auto t = OpenTree(path);
+        auto* hooks = static_cast<BTreeImpl*>(t.get())->TEST_hooks();
+        hooks->delay_checkpoints = k;
+        hooks->stop_after_pages = stage == kAfterPages0 ? 0 : stage == kAfterPages3 ? 3 : -1;
+        hooks->stop_before_meta = stage == kBeforeMeta;
+        hooks->torn_meta = stage == kTornMeta;
+        hooks->skip_meta_sync = stage == kMetaNotSynced;
+        hooks->stop_before_truncate = stage == kBeforeTruncate;
+        Status s = t->Close();
+        crashed = !s.ok();
+        if (crashed) {
+          CHECK(s.IsIOError());
+          CHECK_FALSE(t->clean());  // so the destructor does not vacuum
+        } else {
+          CHECK(hooks->delay_checkpoints.load() >= 0);
+          hooks->stop_after_pages = -1;
+          hooks->stop_before_meta = hooks->torn_meta = hooks->skip_meta_sync = false;
+          hooks->stop_before_truncate = false;
+        }
+      }  // the process "crashes": the tree is dropped
+      ExpectFileCoversBothMetas(path);
+      auto t = OpenTreeWith(path, NoVacuum());
+      ExpectEqual(t.get(), m);
+      CHECK(t->committed_user_meta().substr(0, 2) == "U1");
+      ExpectFileCoversBothMetas(path);
+      if (!crashed) break;  // the vacuum took fewer than k + 1 checkpoints
+    }
+  }
+}
+
+TEST_CASE("BTree: a flipped byte in a relocated page is still Corruption") {
+  std::string path = TempPath("vacuum_flip.pages");
+  Model m = Fragmented(path, 12000);
+  TreeKey victim;
+  uint32_t from = 0, to = 0;
+  {
+    auto t = OpenTreeWith(path, NoVacuum());
+    for (const auto& kv : m) {
+      uint32_t pg;
+      REQUIRE(static_cast<BTreeImpl*>(t.get())->TEST_LeafOf(FromStr(kv.first), &pg).ok());
+      if (pg > from) from = pg, victim = FromStr(kv.first);
+    }
+  }
+  {
+    auto t = OpenTree(path);
+    REQUIRE(t->Close().ok());
+    REQUIRE(static_cast<BTreeImpl*>(t.get())->TEST_LeafOf(victim, &to).ok());
+  }
+  CHECK(to < from);  // the leaf was moved down
+  std::vector<uint8_t> page = ReadPage(path, to);
+  uint8_t b = page[3000] ^ 0x01;
+  PatchFile(path, uint64_t{to} * kPageSize + 3000, &b, 1);
+  auto t = OpenTreeWith(path, NoVacuum());
+  std::string v;
+  Status s = t->Get(victim, &v);
+  CHECK(s.IsCorruption());
+  CHECK(s.ToString().find(path) != std::string::npos);
+  CHECK(s.ToString().find("page " + std::to_string(to)) != std::string::npos);
+}
+
+TEST_CASE("BTree: a corrupt page the vacuum must move is reported, not followed or lost") {
+  std::string path = TempPath("vacuum_corrupt.pages");
+  Model m = Fragmented(path, 8000);
+  // The highest tree page: the vacuum reads it first.
+  uint32_t top = 0;
+  TreeKey victim;
+  {
+    auto t = OpenTreeWith(path, NoVacuum());
+    for (const auto& kv : m) {
+      uint32_t pg;
+      REQUIRE(static_cast<BTreeImpl*>(t.get())->TEST_LeafOf(FromStr(kv.first), &pg).ok());
+      if (pg > top) top = pg, victim = FromStr(kv.first);
+    }
+  }
+  uint8_t b = ReadPage(path, top)[2500] ^ 0x10;
+  PatchFile(path, uint64_t{top} * kPageSize + 2500, &b, 1);
+  {
+    auto t = OpenTree(path);
+    Status s = t->Close();
+    CHECK(s.IsCorruption());
+    CHECK(s.ToString().find("page " + std::to_string(top)) != std::string::npos);
+  }
+  auto t = OpenTreeWith(path, NoVacuum());
+  std::string v;
+  CHECK(t->Get(victim, &v).IsCorruption());
+  // Every record outside the damaged leaf is still there.
+  int ok = 0, damaged = 0;
+  for (const auto& kv : m) {
+    uint32_t pg;
+    if (static_cast<BTreeImpl*>(t.get())->TEST_LeafOf(FromStr(kv.first), &pg).IsCorruption()) {
+      ++damaged;  // in the damaged leaf
+      continue;
+    }
+    REQUIRE(t->Get(FromStr(kv.first), &v).ok());
+    CHECK(v == kv.second);
+    ++ok;
+  }
+  CHECK(damaged > 0);
+  CHECK(ok + damaged == static_cast<int>(m.size()));
+}
+
+TEST_CASE("BTree: checkpoints vacuum at most vacuum_pages_per_checkpoint pages each and shrink the file") {
+  std::string path = TempPath("vacuum_periodic.pages");
+  Model m = Fragmented(path, 20000);
+  const uint64_t before = FileSize(path);
+  BTreeOptions o;
+  o.vacuum_pages_per_checkpoint = 50;
+  o.vacuum_on_close = false;
+  auto t = OpenTreeWith(path, o);
+  uint64_t prev = 0;
+  int checkpoints = 0;
+  for (int c = 0; c < 400; ++c) {
+    // A little traffic between checkpoints, as a store has.
+    for (int j = 0; j < 8; ++j) {
+      const uint64_t i = static_cast<uint64_t>(c * 8 + j) * 4 % 20000;
+      std::string v = ValueOf(i + 77, 150 + i % 200);
+      REQUIRE(t->Put(KeyOf(i), v).ok());
+      m[KeyStr(KeyOf(i))] = v;
+    }
+    REQUIRE(Checkpoint(t.get(), "U2").ok());
+    ++checkpoints;
+    const uint64_t moved = t->GetStats().pages_relocated;
+    CHECK(moved - prev <= 50);
+    if (moved == prev && c > 10) break;  // nothing more worth moving
+    prev = moved;
+  }
+  BTreeStats st = t->GetStats();
+  const uint64_t tree = t->tree_pages();
+  MESSAGE("periodic vacuum: " << before << " -> " << FileSize(path) << " bytes after "
+                              << checkpoints << " checkpoints, " << st.pages_relocated
+                              << " pages moved; tree " << tree << " pages");
+  CHECK(st.pages_relocated > 50);
+  CHECK(FileSize(path) * 3 < before * 2);
+  // Headroom kept for copy-on-write: a quarter of the tree and 64 pages.
+  CHECK(st.pages_total <= page::kMetaPages + tree + tree / 4 + 64 + 64);
+  ExpectEqual(t.get(), m);
+  ExpectFileCoversBothMetas(path);
+  t.reset();
+  t = OpenTreeWith(path, NoVacuum());
+  ExpectEqual(t.get(), m);
+}
+
+TEST_CASE("BTree: Relocate moves dirty pages too, and the tree stays consistent") {
+  std::string path = TempPath("vacuum_dirty.pages");
+  auto t = OpenTreeWith(path, NoVacuum());
+  auto* impl = static_cast<BTreeImpl*>(t.get());
+  Model m;
+  for (int i = 0; i < 6000; ++i) {
+    std::string v = ValueOf(i, 300);
+    REQUIRE(t->Put(KeyOf(i), v).ok());
+    m[KeyStr(KeyOf(i))] = v;
+  }
+  REQUIRE(Checkpoint(t.get()).ok());
+  // New (dirty) pages at the end of the file, then holes among them: the
+  // pages of deleted dirty records are free at once.
+  for (int i = 6000; i < 12000; ++i) {
+    std::string v = ValueOf(i, 300);
+    REQUIRE(t->Put(KeyOf(i), v).ok());
+    m[KeyStr(KeyOf(i))] = v;
+  }
+  const uint64_t grown = t->GetStats().pages_total;
+  for (int i = 6000; i < 12000; ++i) {
+    if (i % 4 == 0) continue;
+    REQUIRE(t->Delete(KeyOf(i), nullptr).ok());
+    m.erase(KeyStr(KeyOf(i)));
+  }
+  size_t moved;
+  REQUIRE(impl->Relocate(page::kMetaPages + static_cast<uint32_t>(t->tree_pages()), 1000000, &moved).ok());
+  CHECK(moved > 0);
+  ExpectEqual(t.get(), m);
+  // Rounds as Close does them: moves, then a checkpoint makes their old
+  // numbers reusable.
+  for (int c = 0; c < 4; ++c) {
+    REQUIRE(impl->Relocate(page::kMetaPages + static_cast<uint32_t>(t->tree_pages()), 1000000, &moved).ok());
+    REQUIRE(Checkpoint(t.get()).ok());
+  }
+  const uint64_t tree = t->tree_pages();
+  MESSAGE("relocate: " << grown << " pages -> " << t->GetStats().pages_total << ", tree " << tree);
+  CHECK(t->GetStats().pages_total <= page::kMetaPages + tree + 8);
+  ExpectFileCoversBothMetas(path);
+  t.reset();
+  t = OpenTreeWith(path, NoVacuum());
+  ExpectEqual(t.get(), m);
+}
+
 }  // namespace
 }  // namespace crudjt

@@ -207,12 +207,21 @@ Status Pager::Open(const std::string& path, size_t cache_bytes, std::unique_ptr<
                               " bytes, the meta page says " + std::to_string(page_count) +
                               " pages");
   }
-  if (size > uint64_t{page_count} * kPageSize) {
-    // Pages of a checkpoint that never committed.
-    if (::ftruncate(fd, static_cast<off_t>(uint64_t{page_count} * kPageSize)) != 0) {
+  // The other meta page, if it verifies, is the previous generation: the
+  // file keeps its pages too (see "Vacuum" in doc/file_format.md), so that
+  // it stays a complete fallback should the newest meta page be lost.
+  uint32_t previous = 0;
+  if (valid[1 - pick]) previous = DecodeFixed32(meta[1 - pick] + page::kMetaPageCountOffset);
+  const uint64_t keep = uint64_t{std::max(page_count, previous)} * kPageSize;
+  if (size > keep) {
+    // Pages of a checkpoint that never committed, or a tail whose cut a
+    // crash interrupted.
+    if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
       return Status::IOError(Errno(path, "ftruncate", errno));
     }
   }
+  pager->committed_page_count_ = page_count;
+  pager->previous_page_count_ = previous;
   pager->committed_generation_ = DecodeFixed64(m + page::kMetaGenerationOffset);
   pager->root_ = root;
   pager->records_ = DecodeFixed64(m + page::kMetaRecordsOffset);
@@ -384,6 +393,42 @@ Page* Pager::Allocate() {
   return p;
 }
 
+void Pager::UsedMap(std::vector<uint8_t>* used) {
+  used->assign(next_pgno_, 1);
+  for (uint32_t i = 0; i < page::kMetaPages && i < next_pgno_; ++i) (*used)[i] = 0;
+  for (const auto* list : {&reusable_, &pending_, &inflight_pending_, &committed_freelist_pages_}) {
+    for (uint32_t n : *list) (*used)[n] = 0;
+  }
+  std::sort(reusable_.rbegin(), reusable_.rend());
+}
+
+bool Pager::TailToCut() {
+  std::sort(reusable_.rbegin(), reusable_.rend());
+  if (!reusable_.empty() && reusable_[0] == next_pgno_ - 1) return true;
+  if (previous_page_count_ > committed_page_count_) return true;
+  struct stat sb;
+  return ::fstat(fd_, &sb) == 0 &&
+         static_cast<uint64_t>(sb.st_size) >
+             uint64_t{std::max(committed_page_count_, previous_page_count_)} * kPageSize;
+}
+
+Page* Pager::MoveDown(Page* p) {
+  assert(!reusable_.empty() && reusable_.back() < p->pgno);
+  if (p->state != Page::kDirty) return MakeWritable(p);
+  // Never part of a checkpoint: renumber the buffer, and the old number is
+  // free at once. Keep reusable_ sorted (descending) for the next move.
+  const uint32_t old = p->pgno;
+  Remove(p);
+  p->pgno = TakeFreeNumber();
+  SetPageNumber(p->data, p->pgno);
+  --resident_;  // Insert counts it again
+  Insert(p);
+  reusable_.insert(std::lower_bound(reusable_.begin(), reusable_.end(), old,
+                                    [](uint32_t a, uint32_t b) { return a > b; }),
+                   old);
+  return p;
+}
+
 Page* Pager::MakeWritable(Page* p) {
   if (p->state == Page::kDirty) return p;
   uint32_t old = p->pgno;
@@ -457,6 +502,7 @@ BTreeStats Pager::GetStats() const {
   st.cache_bytes = resident_ * kPageSize;
   struct stat sb;
   if (::fstat(fd_, &sb) == 0) st.file_bytes = static_cast<uint64_t>(sb.st_size);
+  st.pages_relocated = relocated_;
   return st;
 }
 
@@ -574,6 +620,7 @@ Status Pager::BeginCheckpoint(std::string_view user_meta,
   snap->generation_ = committed_generation_ + 1;
   snap->meta_slot_ = static_cast<uint32_t>(snap->generation_ % 2);
   snap->page_count_ = next_pgno_;
+  snap->keep_pages_ = std::max(next_pgno_, committed_page_count_);
   snap->records_ = records_;
   EncodeMeta(snap->meta_, snap->generation_, root_, next_pgno_,
              snap->freelist_pages_.empty() ? 0 : snap->freelist_pages_[0],
@@ -587,7 +634,16 @@ Status Pager::BeginCheckpoint(std::string_view user_meta,
 Status Pager::WriteCheckpoint(CheckpointSnapshot* snap) {
   constexpr size_t kBatch = 64;
   std::unique_ptr<uint8_t[]> buf(new uint8_t[kBatch * kPageSize]);
-  const int64_t stop = hooks_.stop_after_pages.load();
+  // Test hooks: armed for this checkpoint unless delayed.
+  bool armed = true;
+  for (int d = hooks_.delay_checkpoints.load(); d > 0;
+       d = hooks_.delay_checkpoints.load()) {
+    if (hooks_.delay_checkpoints.compare_exchange_weak(d, d - 1)) {
+      armed = false;
+      break;
+    }
+  }
+  const int64_t stop = armed ? hooks_.stop_after_pages.load() : -1;
   int64_t written = 0;
   const auto& items = snap->items_;
   for (size_t i = 0; i < items.size();) {
@@ -622,22 +678,29 @@ Status Pager::WriteCheckpoint(CheckpointSnapshot* snap) {
   if (stop >= 0) return Status::IOError("TEST: checkpoint stopped before fdatasync");
   Status s = Sync("fdatasync pages");
   if (!s.ok()) return s;
-  if (hooks_.stop_before_meta.load()) return Status::IOError("TEST: checkpoint stopped before meta");
+  if (armed && hooks_.stop_before_meta.load()) return Status::IOError("TEST: checkpoint stopped before meta");
   uint64_t meta_off = uint64_t{snap->meta_slot_} * kPageSize;
-  if (hooks_.torn_meta.load()) {
+  if (armed && hooks_.torn_meta.load()) {
     s = WriteAll(snap->meta_, kPageSize / 2, meta_off, "write meta page");
     if (!s.ok()) return s;
     return Status::IOError("TEST: torn meta page");
   }
   s = WriteAll(snap->meta_, kPageSize, meta_off, "write meta page");
   if (!s.ok()) return s;
-  if (hooks_.skip_meta_sync.load()) return Status::IOError("TEST: checkpoint stopped before meta fdatasync");
+  if (armed && hooks_.skip_meta_sync.load()) return Status::IOError("TEST: checkpoint stopped before meta fdatasync");
   s = Sync("fdatasync meta page");
   if (!s.ok()) return s;
-  // Committed: pages past the page count (trailing free pages given back
-  // by BeginCheckpoint) are referenced by no valid meta any more. A failed
-  // or lost truncate is harmless: Open() cuts them.
-  if (static_cast<uint64_t>(st.st_size) > want) (void)::ftruncate(fd_, static_cast<off_t>(want));
+  // Committed. Pages past both page counts on disk (this meta's and the
+  // previous generation's, on the other meta page) are referenced by no
+  // meta page any more: trailing free pages given back by this and the
+  // previous BeginCheckpoint. A failed or lost truncate is harmless: Open()
+  // cuts them.
+  const uint64_t keep = uint64_t{snap->keep_pages_} * kPageSize;
+  const uint64_t size = std::max<uint64_t>(static_cast<uint64_t>(st.st_size), want);
+  if (armed && hooks_.stop_before_truncate.load()) {
+    return Status::IOError("TEST: checkpoint stopped before the truncate");
+  }
+  if (size > keep) (void)::ftruncate(fd_, static_cast<off_t>(keep));
   return Status::OK();
 }
 
@@ -646,6 +709,8 @@ void Pager::FinishCheckpoint(std::unique_ptr<CheckpointSnapshot> snap, const Sta
   inflight_ = nullptr;
   if (written.ok()) {
     committed_generation_ = snap->generation_;
+    previous_page_count_ = committed_page_count_;
+    committed_page_count_ = snap->page_count_;
     std::memcpy(user_meta_, snap->meta_ + page::kMetaUserOffset, kUserMetaBytes);
     reusable_.insert(reusable_.end(), inflight_pending_.begin(), inflight_pending_.end());
     // Low numbers first (pop_back), so that the end of the file empties

@@ -91,6 +91,10 @@ class CheckpointSnapshot {
   uint32_t meta_slot_ = 0;
   uint64_t generation_ = 0;
   uint32_t page_count_ = 0;
+  // Once this checkpoint commits, the file may be cut to this many pages:
+  // the larger page count of the two meta pages then on disk (this one and
+  // the previous generation's), so that either one stays openable.
+  uint32_t keep_pages_ = 0;
   uint64_t records_ = 0;
   std::shared_ptr<PageArena> arena_;  // set when the pager died first
 };
@@ -152,6 +156,7 @@ class Pager {
   }
 
   bool clean() const { return dirty_ == 0 && !changed_; }
+  bool checkpoint_in_flight() const { return inflight_ != nullptr; }
   void mark_changed() { changed_ = true; }
   BTreeStats GetStats() const;
   uint64_t dirty_pages() const { return dirty_; }
@@ -159,6 +164,36 @@ class Pager {
     return next_pgno_ - page::kMetaPages - reusable_.size() - pending_.size() -
            inflight_pending_.size() - committed_freelist_pages_.size();
   }
+
+  // Vacuum support (btree.cc moves the pages; the pager knows the numbers).
+  // Pages the file holds now (meta pages included) and the page counts of
+  // the newest committed meta and of the one before it (on the other meta
+  // page; 0 if that one does not verify).
+  uint32_t page_count() const { return next_pgno_; }
+  uint32_t committed_page_count() const { return committed_page_count_; }
+  uint32_t previous_page_count() const { return previous_page_count_; }
+  // Free pages: reusable now plus freed since the last checkpoint.
+  uint64_t free_pages() const {
+    return reusable_.size() + pending_.size() + inflight_pending_.size();
+  }
+  // (*used)[n] = 1 when page n holds a tree page (clean, dirty or frozen),
+  // 0 for meta, free and free-list pages; sized page_count(). Also sorts
+  // the reusable numbers so that the lowest are handed out first.
+  void UsedMap(std::vector<uint8_t>* used);
+  // True when `need` reusable numbers below pgno are available.
+  bool HasFreeBelow(uint32_t pgno, size_t need) const {
+    return need == 0 || (reusable_.size() >= need && reusable_[reusable_.size() - need] < pgno);
+  }
+  // Moves p to the lowest reusable number (which must be below p's): a
+  // clean or frozen page as MakeWritable does; a dirty page keeps its
+  // buffer and its old number is reusable at once. Returns the page (p
+  // itself unless p was frozen); p is invalid afterwards if frozen.
+  Page* MoveDown(Page* p);
+  void add_relocated(uint64_t n) { relocated_ += n; }
+  // True when a checkpoint now would let the file shrink: free pages at its
+  // end, a cut the previous meta page still holds up, or a tail that a
+  // failed truncate left.
+  bool TailToCut();
 
   Status BeginCheckpoint(std::string_view user_meta, std::unique_ptr<CheckpointSnapshot>* snap);
   Status WriteCheckpoint(CheckpointSnapshot* snap);
@@ -170,11 +205,18 @@ class Pager {
   //   stop_before_meta:      after the data fsync, before the meta write
   //   torn_meta:             writes only the first half of the meta page
   //   skip_meta_sync:        writes the meta, returns IOError without fsync
+  //   stop_before_truncate:  commits, then returns IOError before cutting
+  //                          the file's free tail (the pager's state is
+  //                          then stale: drop it, as a crash would)
+  //   delay_checkpoints > 0: the hooks above apply to the checkpoint after
+  //                          that many more WriteCheckpoint calls
   struct TestHooks {
     std::atomic<int64_t> stop_after_pages{-1};
     std::atomic<bool> stop_before_meta{false};
     std::atomic<bool> torn_meta{false};
     std::atomic<bool> skip_meta_sync{false};
+    std::atomic<bool> stop_before_truncate{false};
+    std::atomic<int> delay_checkpoints{0};
   };
   TestHooks* TEST_hooks() { return &hooks_; }
 
@@ -211,6 +253,10 @@ class Pager {
   uint64_t committed_generation_ = 0;
   uint8_t user_meta_[kUserMetaBytes] = {};
   uint32_t next_pgno_ = page::kMetaPages;  // first number past the file
+  // Page counts of the newest committed meta and of the previous one.
+  uint32_t committed_page_count_ = page::kMetaPages;
+  uint32_t previous_page_count_ = page::kMetaPages;
+  uint64_t relocated_ = 0;  // pages moved by vacuums since Open
   bool changed_ = false;                   // root/records changed since Begin
 
   // Page numbers (see the comment at the top).
