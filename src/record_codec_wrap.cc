@@ -33,7 +33,8 @@ constexpr char kPayloadMessage[] = "payload must be a Buffer of 1 to 256 bytes";
 constexpr char kRecordMessage[] = "record must be a Buffer";
 constexpr char kSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes";
 constexpr char kTokenMessage[] = "token must be a string";
-constexpr char kExpiresMessage[] = "expiresAtMs must be an integer >= 0 (0 = never)";
+constexpr char kExpiresMessage[] = "expiresAtMs must be an integer in 0..2^56-1 (0 = never)";
+constexpr int64_t kMaxExpiresAtMs = (int64_t(1) << 56) - 1;  // the record's u56 expiry
 constexpr char kReadsMessage[] = "readsLeft must be -1 (no limit) or an integer in 1..MAX_READS";
 constexpr size_t kMaxSubjectBytes = 128;
 
@@ -147,7 +148,7 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     CRUDJT_REQUIRE(env, payload.ByteLength() >= 1 && payload.ByteLength() <= crudjt::kMaxPayloadBytes,
                    kPayloadMessage);
     int64_t expires_at = 0, reads_left = 0;
-    CRUDJT_REQUIRE(env, ToInteger(info[2], 0, crudjt::kMaxReads, &expires_at), kExpiresMessage);
+    CRUDJT_REQUIRE(env, ToInteger(info[2], 0, kMaxExpiresAtMs, &expires_at), kExpiresMessage);
     CRUDJT_REQUIRE(env, ToLimit(info[3], crudjt::kMaxReads, &reads_left), kReadsMessage);
     std::string record;
     crudjt::Status s = codec_->Seal(key, View(payload), expires_at, reads_left, &record);

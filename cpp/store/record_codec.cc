@@ -19,6 +19,7 @@ constexpr size_t kTokenRandomBytes = 16;
 // index entries use the other half of the key space). Records keyed by an
 // unmasked hash (format-1 stores) are resealed by migrate.
 constexpr uint8_t kTokenKeyMask = 0x7f;
+constexpr int64_t kMaxRecordExpiresAtMs = (int64_t(1) << 56) - 1;  // a u56 in the record
 
 static_assert(kRecordKeyBytes == kIndexKeyBytes, "the codec's key is the tree key");
 static_assert(kRecordOffsetKeyId + 4 == kRecordFixedBytes, "record head layout");
@@ -82,7 +83,9 @@ Status RecordCodec::Seal(const uint8_t key[kRecordKeyBytes], std::string_view pa
     return Status::InvalidArgument("payload must be 1.." + std::to_string(kMaxPayloadBytes) +
                                    " bytes, got " + std::to_string(payload.size()));
   }
-  if (expires_at_ms < 0) return Status::InvalidArgument("expires_at_ms must be >= 0");
+  if (expires_at_ms < 0 || expires_at_ms > kMaxRecordExpiresAtMs) {
+    return Status::InvalidArgument("expires_at_ms must be in 0..2^56-1");
+  }
   if (reads_left != kNoLimit && (reads_left < 1 || reads_left > kMaxReads)) {
     return Status::InvalidArgument("reads_left must be -1 or 1.." + std::to_string(kMaxReads));
   }

@@ -151,6 +151,8 @@ TEST_CASE("RecordCodec.SealRefusesOutOfRangeArguments") {
   CHECK(codec->Seal(key, "", 0, -1, &record).IsInvalidArgument());
   CHECK(codec->Seal(key, std::string(kMaxPayloadBytes + 1, 'x'), 0, -1, &record).IsInvalidArgument());
   CHECK(codec->Seal(key, "x", -5, -1, &record).IsInvalidArgument());
+  CHECK(codec->Seal(key, "x", int64_t(1) << 56, -1, &record).IsInvalidArgument());
+  CHECK(codec->Seal(key, "x", (int64_t(1) << 56) - 1, -1, &record).ok());
   CHECK(codec->Seal(key, "x", 0, 0, &record).IsInvalidArgument());
   CHECK(codec->Seal(key, "x", 0, kMaxReads + 1, &record).IsInvalidArgument());
   CHECK(codec->Seal(key, std::string(kMaxPayloadBytes, 'x'), 0, kMaxReads, &record).ok());

@@ -43,6 +43,8 @@ export const DEFAULT_PREFIX = 'crudjt:';
 export const DEFAULT_DEADLINE_MS = 5000;
 const OPTIONS = [
   'secret_key', 'nodes', 'prefix', 'password', 'username', 'tls', 'durability', 'deadline_ms',
+  // Config.connectToCluster's own option (it hands the logger over separately).
+  'logger',
 ] as const;
 const MAX_NODES = 1000;
 const MAX_PREFIX_BYTES = 64;

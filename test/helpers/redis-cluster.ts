@@ -325,3 +325,86 @@ async function childMain(): Promise<void> {
 if (require.main === module && process.env.CRUDJT_CLUSTER_CHILD === '1') {
   void childMain();
 }
+
+// ---- one cluster for the whole mocha run -------------------------------------
+
+let shared: Promise<RedisCluster> | null = null;
+
+/**
+ * A 3-master cluster started once per process and reused by the 8x files
+ * that do not kill nodes. The caller registers `stop` with onCleanup.
+ */
+export function sharedRedisCluster(): Promise<RedisCluster> {
+  if (shared === null) shared = startRedisCluster({ masters: 3 });
+  return shared;
+}
+
+// ---- the public API over a cluster backend ----------------------------------
+
+type Api = Record<string, unknown> & { Config: Record<string, unknown> };
+type AnyBackend = {
+  create(p: Buffer, t: number | null, s: number | null, subject?: string | null): Promise<string>;
+  read(t: string): Promise<unknown>;
+  update(t: string, p: Buffer, ttl: number | null, s: number | null): Promise<boolean>;
+  delete(t: string): Promise<boolean>;
+  touch(t: string, ttl: number | null): Promise<boolean>;
+  revokeSubject(s: string): Promise<number>;
+  listSubject(s: string): Promise<unknown[]>;
+  revokeHandle(h: string): Promise<boolean>;
+};
+
+/**
+ * Points CRUDJT.create/read/update/delete/touch/revokeSubject/listSubject/
+ * revokeHandle at `backend` with the same argument checks, in the same
+ * order, as lib/index.ts; `createVia` (another process) may serve create.
+ * For use until Config.connectToCluster is wired; returns the undo.
+ */
+export function installClusterApi(
+  api: Api,
+  backend: AnyBackend,
+  createVia?: (packed: Buffer, ttl: number | null, silenceRead: number | null, subject: string | null) => Promise<string>,
+): () => void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const v = require('../../lib/validation') as Record<string, (...a: unknown[]) => any>;
+  const saved: Record<string, unknown> = {};
+  const names = ['create', 'read', 'update', 'delete', 'touch', 'revokeSubject', 'listSubject', 'revokeHandle'];
+  for (const n of names) saved[n] = api[n];
+  const subjectOf = (options: unknown): string | null =>
+    typeof v.validateCreateOptions === 'function' ? v.validateCreateOptions(options) : null;
+  Object.assign(api, {
+    async create(data: unknown, ttl: unknown = null, silenceRead: unknown = null, options?: unknown) {
+      const packed = v.validateData(data) as Buffer;
+      const t = v.validateTtl(ttl);
+      const s = v.validateSilenceRead(silenceRead);
+      const subject = subjectOf(options);
+      return createVia ? createVia(packed, t, s, subject) : backend.create(packed, t, s, subject);
+    },
+    async read(token: unknown) {
+      return backend.read(v.validateToken(token));
+    },
+    async update(token: unknown, data: unknown, ttl: unknown = null, silenceRead: unknown = null) {
+      const t = v.validateToken(token);
+      const packed = v.validateData(data) as Buffer;
+      const ttlOk = v.validateTtl(ttl);
+      const s = v.validateSilenceRead(silenceRead);
+      return backend.update(t, packed, ttlOk, s);
+    },
+    async delete(token: unknown) {
+      return backend.delete(v.validateToken(token));
+    },
+    async touch(token: unknown, ttl: unknown) {
+      const t = v.validateToken(token);
+      return backend.touch(t, v.validateTtl(ttl));
+    },
+    async revokeSubject(subject: unknown) {
+      return backend.revokeSubject(v.validateSubject(subject));
+    },
+    async listSubject(subject: unknown) {
+      return backend.listSubject(v.validateSubject(subject));
+    },
+    async revokeHandle(handle: unknown) {
+      return backend.revokeHandle(v.validateHandle(handle));
+    },
+  });
+  return () => Object.assign(api, saved);
+}
