@@ -2,7 +2,8 @@
 // Cross-process throughput of crudjt's client role against one master.
 //
 //   npm run build:ts && node bench/throughput.js [--seconds 1.5] [--procs 1,2,4,8]
-//        [--inflight 1,64] [--paths unary,batch] [--transports tcp,uds] [--json out.json]
+//        [--inflight 1,64] [--paths unary,batch] [--transports tcp,uds]
+//        [--json bench/throughput.json] [--cpu-prof DIR]
 //
 // One master process (startMaster, default cache, durability 'background',
 // a fresh store in a temp directory, TCP on 127.0.0.1 and a Unix socket) and
@@ -147,7 +148,10 @@ async function main() {
   const inflights = list(arg('inflight', '1,64')).map(Number);
   const paths = list(arg('paths', 'unary,batch'));
   const transports = list(arg('transports', 'tcp,uds'));
-  const jsonOut = arg('json', null);
+  const jsonOut = arg('json', path.join(__dirname, 'throughput.json'));
+  // --cpu-prof DIR: every master and client process writes a V8 CPU profile there.
+  const profDir = arg('cpu-prof', null);
+  const execArgv = profDir ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : process.execArgv;
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     console.error('bench/throughput.js: run `npm run build:ts` first (it loads dist/)');
     process.exit(2);
@@ -155,13 +159,13 @@ async function main() {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crudjt-tp-'));
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  const master = fork(__filename, [], { env: { ...process.env, TP_ROLE: 'master', TP_DIR: dir } });
+  const master = fork(__filename, [], { execArgv, env: { ...process.env, TP_ROLE: 'master', TP_DIR: dir } });
   const { port, socket } = await once(master, (m) => m.ready);
 
   const maxProcs = Math.max(...procList);
   const clients = [];
   for (let i = 0; i < maxProcs; i++) {
-    const c = fork(__filename, [], { env: { ...process.env, TP_ROLE: 'client' } });
+    const c = fork(__filename, [], { execArgv, env: { ...process.env, TP_ROLE: 'client' } });
     await once(c, (m) => m.ready);
     clients.push(c);
   }
