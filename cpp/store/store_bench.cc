@@ -1,5 +1,6 @@
 // store_bench: microseconds per Create/Read/Update/Remove with 256-byte
-// payloads at a given store size, and the raw cost of appending a log record
+// payloads at a given store size, the same through ApplyBatch in batches of
+// 64 (creates, then reads of the tokens those batches made), and the raw cost of appending a log record
 // with pwrite() versus a store into a MAP_SHARED mapping.
 //
 //   store_bench [dir] [tokens...]      default: /tmp, 40000 1000000
@@ -131,6 +132,10 @@ __attribute__((noinline)) void PhaseRemove(Store* s, const std::vector<std::stri
   }
 }
 
+size_t ops_batches(size_t batch, size_t tokens) {
+  return std::min<size_t>(tokens, 100000) / batch;
+}
+
 void StoreBench(const std::string& dir, size_t tokens) {
   std::string path = dir + "/store_bench_" + std::to_string(tokens);
   std::system(("rm -rf '" + path + "'").c_str());
@@ -182,7 +187,40 @@ void StoreBench(const std::string& dir, size_t tokens) {
     PhaseRemove(s.get(), toks, pick);
     remove = tm.Report(ops);
   }
+  std::string batch_create, batch_read;
+  {
+    // Batches of 64: the same work through ApplyBatch (one lock hold, one
+    // log write per batch).
+    const size_t kBatch = 64;
+    std::vector<BatchOp> ops(kBatch);
+    std::vector<BatchResult> res;
+    for (auto& op : ops) {
+      op.type = BatchOpType::kCreate;
+      op.payload = payload;
+      op.ttl_ms = 60000;
+    }
+    const size_t rounds = ops.size() ? ops_batches(ops.size(), tokens) : 0;
+    std::vector<std::string> made;
+    made.reserve(rounds * kBatch);
+    Timer tm;
+    for (size_t b = 0; b < rounds; ++b) {
+      if (!s->ApplyBatch(ops, &res).ok()) std::abort();
+      for (auto& r : res) made.push_back(std::move(r.token));
+    }
+    batch_create = tm.Report(rounds * kBatch);
+    for (auto& op : ops) op.type = BatchOpType::kRead;
+    Timer tr;
+    size_t k = 0;
+    for (size_t b = 0; b < rounds; ++b) {
+      for (auto& op : ops) op.token = made[pick[k++ % pick.size()] % made.size()];
+      if (!s->ApplyBatch(ops, &res).ok()) std::abort();
+      if (!res[0].status.ok()) std::abort();  // live tokens: a real read
+    }
+    batch_read = tr.Report(rounds * kBatch);
+  }
   StoreStats stats = s->GetStats();
+  std::printf("  batch of 64: create %s  read %s (us/op)\n", batch_create.c_str(),
+              batch_read.c_str());
   std::printf(
       "%zu tokens (fill %.2f us/op), us/op wall (cpu of the calling thread):\n"
       "  create %s  read %s  update %s\n  read+decrement %s  remove %s\n"
