@@ -23,7 +23,7 @@
 // Durability: Redis replicates asynchronously; with durability 'replicated'
 // every write (create, update, delete, touch, a read that decrements) is
 // followed by WAIT 1 on the same node connection, and rejects unless one
-// replica acknowledged it within the deadline.
+// replica acknowledged it within half the deadline.
 import type { Cluster, Redis } from 'ioredis';
 import type { ReadResult, Stats } from '../backend';
 import { buildReadResult } from '../backend';
@@ -188,10 +188,13 @@ export class ClusterBackend {
     if (node === undefined) {
       throw new InternalError(`CRUDJT cluster node ${nodeKey} is not connected: ${what} could not be confirmed on a replica`);
     }
-    const acked = await this.call(key, `${what} (WAIT)`, () => node.wait(1, this.deadlineMs), this.deadlineMs + 1000);
+    // WAIT's own timeout stays under the command timeout, so that its answer
+    // (how many replicas confirmed) arrives instead of a timeout.
+    const waitMs = Math.max(1, Math.floor(this.deadlineMs / 2));
+    const acked = await this.call(key, `${what} (WAIT)`, () => node.wait(1, waitMs));
     if (!(acked >= 1)) {
       throw new InternalError(
-        `CRUDJT cluster node ${nodeKey}: no replica acknowledged ${what} within ${this.deadlineMs} ms ` +
+        `CRUDJT cluster node ${nodeKey}: no replica acknowledged ${what} within ${waitMs} ms ` +
           `(durability 'replicated'); the write is on the master only`,
       );
     }

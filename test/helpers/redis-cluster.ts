@@ -92,6 +92,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       '--dbfilename', `dump-${port}.rdb`,
       '--save', '',
       '--appendonly', 'no',
+      '--repl-diskless-sync-delay', '0',
       '--protected-mode', 'no',
       '--daemonize', 'no',
     ], { stdio: ['ignore', log, log] });
@@ -124,6 +125,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) {
             ok = false;
             last = `${port}: ${info.split('\n').slice(0, 3).join(' ')}`;
+          }
+          const repl = await cli(port, 'info', 'replication');
+          if (/role:slave/.test(repl) && !/master_link_status:up/.test(repl)) {
+            ok = false;
+            last = `${port}: replica link not up`;
           }
         } catch (e) {
           ok = false;
