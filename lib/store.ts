@@ -66,6 +66,9 @@ interface NativeStoreAdditions {
 }
 type Native = NativeStore & NativeStoreAdditions;
 
+/** Most ops of one applyBatch call (binding.d.ts). */
+const MAX_NATIVE_BATCH = 4096;
+
 /** Handles are 22 characters; anything much longer is not one (no engine call). */
 const MAX_HANDLE_CHARS = 64;
 
@@ -343,10 +346,13 @@ export class MasterStore implements Backend {
 
   runBatch(ops: readonly BatchOp[]): BatchOutcome[] | Promise<BatchOutcome[]> {
     const native = this.native;
+    // The engine takes at most MAX_NATIVE_BATCH ops per call; a larger batch
+    // (none of our clients sends one) goes op by op.
+    const fits = ops.length <= MAX_NATIVE_BATCH;
     if (this.sync) {
-      return typeof native.applyBatchAsync === 'function' ? this.runBatchNativeAsync(ops) : this.runBatchAsync(ops);
+      return fits && typeof native.applyBatchAsync === 'function' ? this.runBatchNativeAsync(ops) : this.runBatchAsync(ops);
     }
-    return typeof native.applyBatch === 'function' ? this.runNativeBatch(ops, false) as BatchOutcome[] : this.runBatchSync(ops);
+    return fits && typeof native.applyBatch === 'function' ? this.runNativeBatch(ops, false) as BatchOutcome[] : this.runBatchSync(ops);
   }
 
   // 'sync' durability with applyBatchAsync: one engine call (one fsync) per
