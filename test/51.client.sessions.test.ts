@@ -53,7 +53,7 @@ class OldMaster {
 
   async start(): Promise<this> {
     const full = loadProto().TokenService.service;
-    const def: grpc.ServiceDefinition = {
+    const def: Record<string, grpc.MethodDefinition<any, any>> = {
       CreateToken: full.CreateToken,
       ReadToken: full.ReadToken,
       UpdateToken: full.UpdateToken,
@@ -103,7 +103,7 @@ class OldMaster {
         call.on('end', () => call.end());
       };
     }
-    this.server.addService(def, handlers);
+    this.server.addService(def as grpc.ServiceDefinition, handlers);
     this.port = await serve(this.server);
     return this;
   }

@@ -16,10 +16,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { freshStorePath, onCleanup } from './00.setup';
 import { FaultMaster } from './helpers/fault-child';
+import { decodeBatchResponse } from '../lib/grpc/batch_codec';
 import { pack, unpack } from '../lib/msgpack';
 
-type Method = 'CreateToken' | 'ReadToken' | 'UpdateToken' | 'DeleteToken';
+type Method = 'CreateToken' | 'ReadToken' | 'UpdateToken' | 'DeleteToken' | SessionMethod;
+type SessionMethod = 'TouchToken' | 'RevokeSubject' | 'ListSubject' | 'RevokeHandle';
 const METHODS: Method[] = ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken'];
+const SESSION_METHODS: SessionMethod[] = ['TouchToken', 'RevokeSubject', 'ListSubject', 'RevokeHandle'];
 
 // ---- protobuf by hand, so that any bytes can be sent ----------------------
 function varint(n: number | bigint): Buffer {
@@ -43,7 +46,7 @@ const fieldBytes = (f: number, b: Uint8Array | string): Buffer => {
 type RawClient = grpc.Client & Record<Method, (req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void>;
 function rawClient(port: number): RawClient {
   const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
-  for (const m of METHODS) {
+  for (const m of [...METHODS, ...SESSION_METHODS]) {
     def[m] = {
       path: `/token.TokenService/${m}`,
       requestStream: false,
@@ -333,6 +336,70 @@ describe('hostile bytes on the wire: the master keeps serving, memory stays boun
     );
     expect(bad).to.deep.equal([]);
     await expectServing('protobuf');
+  });
+
+  it('session RPCs and ops: garbage bytes, huge subjects and wrong types get INVALID_ARGUMENT, nothing crashes', async () => {
+    const bad: string[] = [];
+    const expectInvalid = async (m: Method, b: Buffer, what: string): Promise<void> => {
+      const r = await rawCall(client, m, b);
+      tried++;
+      if (r.code !== grpc.status.INVALID_ARGUMENT) bad.push(`${m} ${what}: status ${r.code} ${r.details}`);
+    };
+    const huge = 'u'.repeat(60_000);
+    for (const m of ['RevokeSubject', 'ListSubject'] as const) {
+      await expectInvalid(m, Buffer.alloc(0), 'no subject');
+      await expectInvalid(m, fieldBytes(1, ''), 'empty subject');
+      await expectInvalid(m, fieldBytes(1, 'x'.repeat(129)), '129-byte subject');
+      await expectInvalid(m, fieldBytes(1, 'é'.repeat(65)), '130-byte UTF-8 subject');
+      await expectInvalid(m, fieldBytes(1, huge), '60,000-byte subject');
+      await expectInvalid(m, fieldBytes(1, Buffer.from([0x75, 0xff, 0xfe, 0xed, 0xa0, 0x80])), 'subject not UTF-8');
+      await expectInvalid(m, fieldVarint(1, 7), 'subject as a varint');
+      await expectInvalid(m, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), 'length 4 GiB');
+      await expectInvalid(m, Buffer.from([0x0a]), 'truncated');
+    }
+    await expectInvalid('RevokeHandle', Buffer.alloc(0), 'no handle');
+    await expectInvalid('RevokeHandle', fieldVarint(1, 1), 'handle as a varint');
+    await expectInvalid('RevokeHandle', Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 'overlong varint tag');
+    const live = tokenOf((await rawCall(client, 'CreateToken', Buffer.concat([fieldBytes(1, pack({ s: 1 })), fieldBytes(4, 'victim')]))).res!);
+    await expectInvalid('TouchToken', fieldVarint(2, 60), 'no token');
+    await expectInvalid('TouchToken', Buffer.concat([fieldBytes(1, live), fieldVarint(2, -5)]), 'ttl -5');
+    await expectInvalid('TouchToken', Buffer.concat([fieldBytes(1, live), fieldVarint(2, 2n ** 62n)]), 'ttl 2^62');
+    await expectInvalid('TouchToken', Buffer.concat([fieldBytes(1, live), fieldBytes(2, 'ttl as bytes')]), 'ttl as bytes');
+    await expectInvalid('TouchToken', Buffer.concat([fieldVarint(1, 5), fieldVarint(2, 60)]), 'token as a varint');
+    await expectInvalid('CreateToken', Buffer.concat([fieldBytes(1, pack({ a: 1 })), fieldBytes(4, 'x'.repeat(129))]), '129-byte subject');
+    await expectInvalid('CreateToken', Buffer.concat([fieldBytes(1, pack({ a: 1 })), fieldBytes(4, huge)]), '60,000-byte subject');
+    // Random bytes: never a fatal status.
+    const fatal = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNKNOWN, grpc.status.INTERNAL]);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...SESSION_METHODS), fc.uint8Array({ maxLength: 300 }), async (m, b) => {
+        const r = await rawCall(client, m, Buffer.from(b));
+        tried++;
+        if (fatal.has(r.code)) bad.push(`${m} ${Buffer.from(b).toString('hex').slice(0, 60)}: status ${r.code} ${r.details}`);
+      }),
+      { numRuns: 400 },
+    );
+    // Batch ops (unary ExecuteBatch): TOUCH and subjects refused per op, neighbours answered.
+    const op = (id: number, kind: number, extra: Buffer): Buffer => fieldBytes(1, Buffer.concat([fieldVarint(1, id), fieldVarint(2, kind), extra]));
+    const batch = Buffer.concat([
+      op(1, 5, fieldVarint(5, 60)), // TOUCH without a token
+      op(2, 5, Buffer.concat([fieldBytes(3, live), fieldVarint(5, -9)])), // TOUCH, bad ttl
+      op(3, 1, Buffer.concat([fieldBytes(4, pack({ a: 1 })), fieldBytes(7, 'x'.repeat(200))])), // CREATE, subject too big
+      op(4, 9, fieldBytes(3, live)), // unknown kind
+      op(5, 5, Buffer.concat([fieldBytes(3, live), fieldVarint(5, 90)])), // a good TOUCH
+    ]);
+    const res = await new Promise<{ code: number; res?: Buffer; details?: string }>((resolve) => {
+      (client as unknown as grpc.Client).makeUnaryRequest(
+        '/token.TokenService/ExecuteBatch', (b: Buffer) => b, (b: Buffer) => b, batch, { deadline: Date.now() + 10_000 },
+        (err, r) => resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, res: r }),
+      );
+    });
+    tried++;
+    expect(res.code, res.details).to.equal(grpc.status.OK);
+    const results = decodeBatchResponse(res.res!).results;
+    expect(results.map((r) => [r.id, r.error_code])).to.deep.equal([[1, 3], [2, 3], [3, 3], [4, 3], [5, 0]]);
+    expect(results[4].result).to.equal(true);
+    expect(bad).to.deep.equal([]);
+    await expectServing('sessions');
   });
 
   it('oversized messages get RESOURCE_EXHAUSTED and the master keeps serving', async () => {

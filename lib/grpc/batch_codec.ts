@@ -395,12 +395,79 @@ export function decodeBatchResponse(buf: Buffer): BatchResponse__Output {
   return { results };
 }
 
+// ---- session requests (master side) ----------------------------------------
+
+/**
+ * A session RPC's request as the master sees it. Never thrown from the
+ * deserializer: a malformed message (truncated, a known field with the wrong
+ * wire type, a string that is not UTF-8) comes back with `malformed` set,
+ * and the handler answers INVALID_ARGUMENT rather than grpc-js's INTERNAL.
+ */
+export interface SessionRequest {
+  token: string;
+  ttl: number;
+  subject: string;
+  handle: string;
+  malformed: string | null;
+}
+
+const SESSION_FIELDS: Record<string, Array<[number, 'token' | 'ttl' | 'subject' | 'handle']>> = {
+  TouchToken: [[1, 'token'], [2, 'ttl']],
+  RevokeSubject: [[1, 'subject']],
+  ListSubject: [[1, 'subject']],
+  RevokeHandle: [[1, 'handle']],
+};
+
+const utf8Valid: (b: Buffer) => boolean = (() => {
+  const native = (require('node:buffer') as { isUtf8?: (b: Buffer) => boolean }).isUtf8;
+  if (typeof native === 'function') return native;
+  return (b: Buffer) => Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+})();
+
+function sessionDecoder(method: string): (buf: Buffer) => SessionRequest {
+  const fields = SESSION_FIELDS[method];
+  return (buf: Buffer): SessionRequest => {
+    const req: SessionRequest = { token: '', ttl: 0, subject: '', handle: '', malformed: null };
+    try {
+      const r = new In(buf, 0, buf.length);
+      while (r.pos < r.end) {
+        const [field, wt] = r.tag();
+        const known = fields.find(([f]) => f === field);
+        if (known === undefined) {
+          r.skip(wt);
+          continue;
+        }
+        const name = known[1];
+        if (name === 'ttl') {
+          if (wt !== 0) r.fail(`field ${field} (ttl) has wire type ${wt}, not a varint`);
+          req.ttl = r.int64();
+        } else {
+          if (wt !== 2) r.fail(`field ${field} (${name}) has wire type ${wt}, not a string`);
+          const b = r.bytes();
+          if (!utf8Valid(b)) r.fail(`field ${field} (${name}) is not UTF-8`);
+          req[name] = b.toString('utf8');
+        }
+      }
+    } catch (e) {
+      req.malformed = `${method}Request: ${(e as Error).message}`;
+    }
+    return req;
+  };
+}
+
 /**
  * A copy of the TokenService definition whose Batch and ExecuteBatch use
- * this codec (same method paths, same bytes on the wire).
+ * this codec (same method paths, same bytes on the wire), and whose session
+ * RPCs decode requests with sessionDecoder (master side; clients encode
+ * them with protobufjs as before).
  */
 export function withBatchCodec(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
+  for (const name of Object.keys(SESSION_FIELDS)) {
+    const m = service[name];
+    if (m === undefined) continue;
+    out[name] = { ...m, requestDeserialize: sessionDecoder(name) };
+  }
   for (const name of ['Batch', 'ExecuteBatch']) {
     const m = service[name];
     if (m === undefined) continue;

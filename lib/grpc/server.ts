@@ -34,7 +34,7 @@ import type { BatchResult } from './generated/token/BatchResult';
 import type { ListSubjectResponse } from './generated/token/ListSubjectResponse';
 import type { StatsResponse } from './generated/token/StatsResponse';
 import type { TokenServiceHandlers } from './generated/token/TokenService';
-import { withBatchCodec } from './batch_codec';
+import { type SessionRequest, withBatchCodec } from './batch_codec';
 import { formatAddress, tokenProto } from './proto';
 
 /** Most ops one BatchRequest may carry. */
@@ -115,19 +115,20 @@ export class TokenServiceMaster {
       TouchToken: (call, callback) => {
         count('TouchToken');
         respond(callback, async () => {
-          const token = validateToken(call.request.token);
-          const ttl = validateWireLimit(call.request.ttl, 'ttl', MAX_TTL_SECONDS);
+          const req = wellFormed(call.request);
+          const token = validateToken(req.token);
+          const ttl = validateWireLimit(req.ttl, 'ttl', MAX_TTL_SECONDS);
           return { result: await backend.touch(token, ttl) };
         });
       },
       RevokeSubject: (call, callback) => {
         count('RevokeSubject');
-        respond(callback, async () => ({ count: await backend.revokeSubject(validateSubject(call.request.subject)) }));
+        respond(callback, async () => ({ count: await backend.revokeSubject(validateSubject(wellFormed(call.request).subject)) }));
       },
       ListSubject: (call, callback) => {
         count('ListSubject');
         respond(callback, async (): Promise<ListSubjectResponse> => {
-          const sessions = await backend.listSubject(validateSubject(call.request.subject));
+          const sessions = await backend.listSubject(validateSubject(wellFormed(call.request).subject));
           return {
             sessions: sessions.map((s) => ({
               handle: s.handle,
@@ -139,7 +140,7 @@ export class TokenServiceMaster {
       },
       RevokeHandle: (call, callback) => {
         count('RevokeHandle');
-        respond(callback, async () => ({ result: await backend.revokeHandle(validateHandle(call.request.handle)) }));
+        respond(callback, async () => ({ result: await backend.revokeHandle(validateHandle(wellFormed(call.request).handle)) }));
       },
       Batch: (call) => {
         serveBatchStream(backend, call);
@@ -293,6 +294,13 @@ function decodeOp(w: BatchOp__Output): BatchOp {
     default:
       throw new TypeError(`BatchOp ${w.id} has no kind (CREATE, READ, UPDATE, DELETE or TOUCH)`);
   }
+}
+
+/** A session request from sessionDecoder; TypeError (INVALID_ARGUMENT) when malformed. */
+function wellFormed(req: unknown): SessionRequest {
+  const r = req as SessionRequest;
+  if (r.malformed !== null && r.malformed !== undefined) throw new TypeError(`malformed ${r.malformed}`);
+  return r;
 }
 
 /** A subject field: empty = none, else validated like the API's subject. */
