@@ -689,16 +689,24 @@ Status BTreeImpl::BeginCheckpoint(std::string_view user_meta,
                                   std::unique_ptr<CheckpointSnapshot>* snap) {
   if (options_.vacuum_pages_per_checkpoint > 0 && vacuum_error_.ok() &&
       !pager_->checkpoint_in_flight()) {
-    // Headroom: copy-on-write needs free pages for the pages rewritten
-    // between checkpoints (the store checkpoints at an eighth of the tree
-    // dirty and stalls writers at a quarter).
+    // Headroom: copy-on-write needs free pages for what the checkpoint
+    // about to be written keeps pending (the old numbers of the pages
+    // dirtied in this interval) and for what the next interval rewrites
+    // while it is written. The pages dirtied in this interval (at least an
+    // eighth of the tree: the store's cadence) estimate both.
     const uint64_t tree = pager_->tree_pages();
-    const uint64_t headroom = tree / 4 + 64;
-    if (pager_->free_pages() > headroom) {
+    const uint64_t interval = std::max<uint64_t>(pager_->dirty_pages(), tree / 8);
+    const uint64_t headroom = 2 * interval + 64;
+    const uint64_t free = pager_->free_pages();
+    const uint64_t reusable = pager_->reusable_pages();
+    if (free > headroom && reusable > interval) {
+      // Moves take reusable numbers: leave the next interval its share.
+      const uint64_t budget = std::min<uint64_t>(
+          {options_.vacuum_pages_per_checkpoint, free - headroom, reusable - interval});
       const uint64_t goal = page::kMetaPages + tree + headroom;
       size_t moved;
       Status s = Relocate(static_cast<uint32_t>(std::min<uint64_t>(goal, UINT32_MAX)),
-                          options_.vacuum_pages_per_checkpoint, &moved);
+                          static_cast<size_t>(budget), &moved);
       // A page that cannot be read stays where it is; the checkpoint goes
       // on, and the call that reads the page reports it.
       if (!s.ok()) vacuum_error_ = s;

@@ -944,7 +944,8 @@ TEST_CASE("BTree: checkpoints vacuum at most vacuum_pages_per_checkpoint pages e
                               << " pages moved; tree " << tree << " pages");
   CHECK(st.pages_relocated > 50);
   CHECK(FileSize(path) * 3 < before * 2);
-  // Headroom kept for copy-on-write: a quarter of the tree and 64 pages.
+  // Headroom kept for copy-on-write: twice the pages of an interval (here
+  // an eighth of the tree) and 64 pages.
   CHECK(st.pages_total <= page::kMetaPages + tree + tree / 4 + 64 + 64);
   ExpectEqual(t.get(), m);
   ExpectFileCoversBothMetas(path);

@@ -176,6 +176,7 @@ class Pager {
   uint64_t free_pages() const {
     return reusable_.size() + pending_.size() + inflight_pending_.size();
   }
+  uint64_t reusable_pages() const { return reusable_.size(); }
   // (*used)[n] = 1 when page n holds a tree page (clean, dirty or frozen),
   // 0 for meta, free and free-list pages; sized page_count(). Also sorts
   // the reusable numbers so that the lowest are handed out first.
