@@ -16,6 +16,8 @@
 // under its own mutex, except WriteCheckpoint(), which it calls without the
 // mutex from its flush thread while other threads keep calling
 // Get/Put/Delete/Scan under the mutex. At most one checkpoint is in flight.
+// Close() (and the destructor, which calls it) does I/O: call it under the
+// mutex, or when no other thread uses the tree (StoreImpl::Close).
 #ifndef CRUDJT_BTREE_BTREE_H_
 #define CRUDJT_BTREE_BTREE_H_
 

@@ -51,8 +51,11 @@
 // after a checkpoint moves it to a free number (see pager.h), so every
 // checkpoint writes only to pages that the last committed generation does
 // not reference, and a crash at any point leaves that generation readable.
-// Pages past the page count (from a checkpoint that never committed) are cut
-// off by Open().
+// Vacuum: free pages at the end of the file leave the page count at the
+// next BeginCheckpoint; the file is cut (after a meta page commits, and in
+// Open()) only past the larger page count of the two meta pages on disk, so
+// the older one stays a complete fallback. Pages past both (a checkpoint
+// that never committed, an interrupted cut) are cut off by Open().
 
 #include "btree/pager.h"
 
