@@ -237,6 +237,8 @@ export function validatePort(port: unknown, allowZero: boolean, name = 'grpc_por
 /** Largest subject (e.g. a user id) in UTF-8 bytes (cpp kMaxSubjectBytes). */
 export const MAX_SUBJECT_BYTES = 128;
 export const HANDLE_INVALID = 'handle must be a non-empty String';
+/** Handles are 22 characters (listSubject); longer strings are never one. */
+export const MAX_HANDLE_CHARS = 64;
 
 // A lone surrogate would be encoded as U+FFFD, so two different strings
 // would name the same subject: refuse them instead.

@@ -16,7 +16,20 @@ import { CRUDJT, freshStorePath, startTestMaster } from './00.setup';
 import { RoleChild } from './helpers/child';
 import { hostileData, hostileLimit, hostileToken, isValidLimit, Lazy, materialize, SPECIAL_COUNT, validData } from './helpers/fault-hostile';
 import { pack, unpack } from '../lib/msgpack';
-import { MAX_READS, MAX_TTL_SECONDS } from '../lib/validation';
+import { MAX_READS, MAX_SUBJECT_BYTES, MAX_TTL_SECONDS } from '../lib/validation';
+
+/** True when v is a subject the API must accept. */
+function isValidSubject(v: unknown): boolean {
+  return typeof v === 'string' && v.length > 0 && Buffer.byteLength(v) <= MAX_SUBJECT_BYTES && !/[\uD800-\uDFFF]/.test(v.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+}
+
+/** Subjects: hostile values, plain strings (some too long, some with lone surrogates) and a few fixed ones. */
+const hostileSubject: fc.Arbitrary<unknown> = fc.oneof(
+  hostileToken(['user-1', 'user-2']),
+  fc.string({ maxLength: 140 }),
+  fc.string({ unit: 'binary', maxLength: 70 }),
+  fc.constantFrom('user-1', 'é'.repeat(64), 'é'.repeat(65), 'x'.repeat(128), 'x'.repeat(129), 'a\uD800', '\uDC00', '🔑'),
+);
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/;
 const { InvalidState, InternalError, Unavailable } = CRUDJT.Errors;
@@ -200,7 +213,89 @@ function hostileSuite(role: 'master' | 'client', runs: number, counters: Counter
     );
   });
 
-  it(`every hand-made hostile value in every argument position (${SPECIAL_COUNT} values x 11 positions)`, async () => {
+  it(`touch(token, ttl): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileToken(live), hostileLimit, async (tokenGen, ttlGen) => {
+        const [token, ttl] = [materialize(tokenGen), materialize(ttlGen)];
+        const r = await settleCounted('touch', () => CRUDJT.touch(token as never, ttl as never));
+        if (!r.ok) {
+          expectTypedRejection('touch', r.error);
+          return;
+        }
+        expect(r.value).to.be.a('boolean');
+        expect(typeof token === 'string' && token.length > 0).to.equal(true);
+        expect(isValidLimit(ttl, MAX_TTL_SECONDS), `touch accepted ttl ${String(ttl)}`).to.equal(true);
+      }),
+      { numRuns: Math.floor(runs / 2) },
+    );
+  });
+
+  it(`create(data, ttl, silenceRead, { subject }) and create(..., options): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileSubject, fc.oneof(hostileData, fc.constant(undefined)), async (subjectGen, optionsGen) => {
+        const subject = materialize(subjectGen);
+        const r = await settleCounted('create with subject', () => CRUDJT.create({ s: 1 }, 60, null, { subject } as never));
+        if (!r.ok) {
+          expectTypedRejection('create with subject', r.error);
+          if (isValidSubject(subject)) throw new Error(`a valid subject was rejected: ${(r.error as Error).message}`);
+        } else {
+          expect(r.value).to.match(TOKEN_RE);
+          expect(subject === null || subject === undefined || isValidSubject(subject), `create accepted subject ${String(subject)}`).to.equal(true);
+          await CRUDJT.delete(r.value as string);
+        }
+        const options = materialize(optionsGen);
+        const o = await settleCounted('create with options', () => CRUDJT.create({ o: 1 }, 60, null, options as never));
+        if (!o.ok) expectTypedRejection('create with options', o.error);
+        else await CRUDJT.delete(o.value as string);
+      }),
+      { numRuns: Math.floor(runs / 2) },
+    );
+  });
+
+  it(`revokeSubject(subject), listSubject(subject): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileSubject, async (subjectGen) => {
+        const subject = materialize(subjectGen);
+        const l = await settleCounted('listSubject', () => CRUDJT.listSubject(subject as never));
+        if (!l.ok) {
+          expectTypedRejection('listSubject', l.error);
+          if (isValidSubject(subject)) throw new Error(`listSubject rejected a valid subject: ${(l.error as Error).message}`);
+        } else {
+          expect(isValidSubject(subject), `listSubject accepted ${String(subject)}`).to.equal(true);
+          expect(l.value).to.be.an('array');
+          for (const s of l.value as Array<{ handle: string }>) expect(s.handle).to.match(TOKEN_RE);
+        }
+        const r = await settleCounted('revokeSubject', () => CRUDJT.revokeSubject(subject as never));
+        if (!r.ok) {
+          expectTypedRejection('revokeSubject', r.error);
+          return;
+        }
+        expect(isValidSubject(subject)).to.equal(true);
+        expect(Number.isSafeInteger(r.value) && (r.value as number) >= 0).to.equal(true);
+      }),
+      { numRuns: Math.floor(runs / 2) },
+    );
+  });
+
+  it(`revokeHandle(handle): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileToken(live), async (gen) => {
+        const handle = materialize(gen);
+        const r = await settleCounted('revokeHandle', () => CRUDJT.revokeHandle(handle as never));
+        if (!r.ok) {
+          expectTypedRejection('revokeHandle', r.error);
+          if (typeof handle === 'string' && handle.length > 0) throw new Error(`revokeHandle of a string rejected: ${(r.error as Error).message}`);
+          return;
+        }
+        expect(typeof handle === 'string' && handle.length > 0).to.equal(true);
+        // a token is not a handle: live tokens survive
+        expect(r.value).to.equal(false);
+      }),
+      { numRuns: Math.floor(runs / 2) },
+    );
+  });
+
+  it(`every hand-made hostile value in every argument position (${SPECIAL_COUNT} values x 18 positions)`, async () => {
     const fresh = (i: number): unknown => new Lazy(i).make();
     const failures: string[] = [];
     for (let i = 0; i < SPECIAL_COUNT; i++) {
@@ -216,6 +311,13 @@ function hostileSuite(role: 'master' | 'client', runs: number, counters: Counter
         ['update(t, d, v)', () => CRUDJT.update(live[0], { a: 1 }, fresh(i) as never)],
         ['update(t, d, null, v)', () => CRUDJT.update(live[0], { a: 1 }, null, fresh(i) as never)],
         ['delete(v)', () => CRUDJT.delete(fresh(i) as never)],
+        ['create(d, null, null, v)', () => CRUDJT.create({ a: 1 }, null, null, fresh(i) as never)],
+        ['create(d, null, null, { subject: v })', () => CRUDJT.create({ a: 1 }, null, null, { subject: fresh(i) } as never)],
+        ['touch(v, 60)', () => CRUDJT.touch(fresh(i) as never, 60)],
+        ['touch(t, v)', () => CRUDJT.touch(live[0], fresh(i) as never)],
+        ['revokeSubject(v)', () => CRUDJT.revokeSubject(fresh(i) as never)],
+        ['listSubject(v)', () => CRUDJT.listSubject(fresh(i) as never)],
+        ['revokeHandle(v)', () => CRUDJT.revokeHandle(fresh(i) as never)],
       ];
       for (const [what, fn] of calls) {
         const label = `${what} with ${String(new Lazy(i)[fc.toStringMethod]())}`;
@@ -231,7 +333,9 @@ function hostileSuite(role: 'master' | 'client', runs: number, counters: Counter
   });
 
   it('calls with too many, too few and odd arguments, and foreign `this`', async () => {
-    const fns = [CRUDJT.create, CRUDJT.read, CRUDJT.update, CRUDJT.delete] as Array<(...a: unknown[]) => Promise<unknown>>;
+    const fns = [
+      CRUDJT.create, CRUDJT.read, CRUDJT.update, CRUDJT.delete, CRUDJT.touch, CRUDJT.revokeSubject, CRUDJT.listSubject, CRUDJT.revokeHandle,
+    ] as Array<(...a: unknown[]) => Promise<unknown>>;
     const argLists: unknown[][] = [[], [undefined], [live[0], { a: 1 }, 1, 1, 'extra', {}], [{ a: 1 }, 1, 1, 1, 1, 1]];
     for (const fn of fns) {
       for (const args of argLists) {
@@ -247,6 +351,11 @@ function hostileSuite(role: 'master' | 'client', runs: number, counters: Counter
     const t = await CRUDJT.create({ still: 'alive' }, 60, 2);
     expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 60, silence_read: 1 }, data: { still: 'alive' } });
     expect(await CRUDJT.update(t, { still: 'here' })).to.equal(true);
+    expect(await CRUDJT.touch(t, 30)).to.equal(true);
+    const s = await CRUDJT.create({ still: 'subject' }, null, null, { subject: 'hostile-end' });
+    expect(await CRUDJT.listSubject('hostile-end')).to.have.length(1);
+    expect(await CRUDJT.revokeSubject('hostile-end')).to.equal(1);
+    expect(await CRUDJT.read(s)).to.equal(null);
     expect(await CRUDJT.delete(t)).to.equal(true);
   });
 }
