@@ -111,7 +111,12 @@ Status RecordCodec::OpenRecord(const uint8_t key[kRecordKeyBytes], std::string_v
   Status s = SealedRecord::Decode(record, &head, &nonce, &sealed);
   if (!s.ok()) return s;
   if (head.key_id != impl_->keys.key_id) return Status::NotFound();
-  s = impl_->aead->Open(nonce, KeyView(key), sealed, payload);
+  // The engine's associated data: the tree key, plus the subject hash of a
+  // format-2 record that has one.
+  uint8_t ad[2 * kRecordKeyBytes];
+  const size_t ad_len = SealedRecord::AssociatedData(key, head, ad);
+  s = impl_->aead->Open(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), sealed,
+                        payload);
   if (!s.ok()) return Status::Corruption("a record sealed under the current key fails authentication");
   limits->expires_at_ms = head.expires_at_ms;
   limits->reads_left = head.reads_left;

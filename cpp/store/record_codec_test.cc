@@ -6,8 +6,10 @@
 #include <string>
 
 #include "crudjt/store.h"
+#include "crypto/aead.h"
 #include "crypto/index_hasher.h"
 #include "crypto/keys.h"
+#include "store/record.h"
 #include "util/coding.h"
 
 using namespace crudjt;
@@ -174,5 +176,35 @@ TEST_CASE("RecordCodec.SubjectHashIsTheEnginesKeyedSubjectHash") {
   IndexHasher subject_hasher(keys.subject_key);
   subject_hasher.Hash("user42", s2);
   CHECK(KeyString(s1) == KeyString(s2));
+  keys.Wipe();
+}
+
+TEST_CASE("RecordCodec.OpensAnEngineRecordBoundToASubject") {
+  // A record as the engine seals it for a token with a subject: the subject
+  // hash in the head and in the associated data.
+  auto codec = NewCodec(Secret('s'));
+  DerivedKeys keys;
+  REQUIRE(DeriveKeys(Secret('s'), &keys).ok());
+  std::unique_ptr<Aead> aead;
+  REQUIRE(Aead::Create(keys.seal_key, &aead).ok());
+  std::string token, record, sealed, payload;
+  uint8_t key[kRecordKeyBytes];
+  REQUIRE(codec->NewToken(&token, key).ok());
+  RecordHead head;
+  head.key_id = keys.key_id;
+  head.has_subject = true;
+  codec->HashSubject("user-3", head.subject);
+  uint8_t nonce[kAeadNonceBytes] = {7};
+  uint8_t ad[32];
+  const size_t ad_len = SealedRecord::AssociatedData(key, head, ad);
+  CHECK(ad_len == 32);
+  REQUIRE(aead->Seal(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), "\x81\xa1" "u\x03", &sealed).ok());
+  SealedRecord::Encode(head, nonce, sealed, &record);
+  RecordLimits limits;
+  REQUIRE(codec->OpenRecord(key, record, &payload, &limits).ok());
+  CHECK(payload == "\x81\xa1" "u\x03");
+  // moved to another subject: fails
+  record[21] = char(record[21] ^ 1);
+  CHECK(codec->OpenRecord(key, record, &payload, &limits).IsCorruption());
   keys.Wipe();
 }
