@@ -104,6 +104,19 @@ function kindNumber(kind: unknown): number {
 }
 
 export function encodeBatchRequest(req: BatchRequest): Buffer {
+  return encodeRequest(req, 0);
+}
+
+/**
+ * The request as one gRPC length-prefixed message (flag byte 0 = not
+ * compressed, 4-byte big-endian length, the message), ready to be written
+ * to an HTTP/2 stream as is.
+ */
+export function encodeBatchRequestFrame(req: BatchRequest): Buffer {
+  return encodeRequest(req, 5);
+}
+
+function encodeRequest(req: BatchRequest, prefix: number): Buffer {
   const ops = req.ops ?? [];
   // First pass: sizes.
   const sizes = new Array<number>(ops.length);
@@ -134,7 +147,12 @@ export function encodeBatchRequest(req: BatchRequest): Buffer {
     sizes[i] = s;
     total += 1 + varintSize(s) + s;
   }
-  const out = new Out(Buffer.allocUnsafe(total));
+  const out = new Out(Buffer.allocUnsafe(prefix + total));
+  if (prefix === 5) {
+    out.buf[0] = 0;
+    out.buf.writeUInt32BE(total, 1);
+    out.pos = 5;
+  }
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     out.buf[out.pos++] = 0x0a;
@@ -168,6 +186,15 @@ export function encodeBatchRequest(req: BatchRequest): Buffer {
 }
 
 export function encodeBatchResponse(res: BatchResponse): Buffer {
+  return encodeResponse(res, 0);
+}
+
+/** The response as one gRPC length-prefixed message (see encodeBatchRequestFrame). */
+export function encodeBatchResponseFrame(res: BatchResponse): Buffer {
+  return encodeResponse(res, 5);
+}
+
+function encodeResponse(res: BatchResponse, prefix: number): Buffer {
   const results = res.results ?? [];
   const sizes = new Array<number>(results.length);
   const strLens = new Array<number>(results.length * 3);
@@ -191,7 +218,12 @@ export function encodeBatchResponse(res: BatchResponse): Buffer {
     sizes[i] = s;
     total += 1 + varintSize(s) + s;
   }
-  const out = new Out(Buffer.allocUnsafe(total));
+  const out = new Out(Buffer.allocUnsafe(prefix + total));
+  if (prefix === 5) {
+    out.buf[0] = 0;
+    out.buf.writeUInt32BE(total, 1);
+    out.pos = 5;
+  }
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
     out.buf[out.pos++] = 0x0a;

@@ -34,6 +34,8 @@
 // a master without them every session call fails with InternalError naming
 // the feature; a subject is never sent to a master that would drop it.
 import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
+import net from 'node:net';
 import type { Backend, ReadResult, SessionInfo, Stats } from '../backend';
 import { ERROR_CLASS_METADATA_KEY, fromGrpcError, InternalError, Unavailable } from '../errors';
 import { isPlainObject, unpack } from '../msgpack';
@@ -51,7 +53,7 @@ import type { StatsResponse__Output } from './generated/token/StatsResponse';
 import type { TokenServiceClient } from './generated/token/TokenService';
 import type { TouchTokenResponse__Output } from './generated/token/TouchTokenResponse';
 import type { UpdateTokenResponse__Output } from './generated/token/UpdateTokenResponse';
-import { withBatchCodec } from './batch_codec';
+import { decodeBatchResponse, encodeBatchRequestFrame, withBatchCodec } from './batch_codec';
 import { formatAddress, tokenProto } from './proto';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -74,6 +76,8 @@ export const CLIENT_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.min_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
+  // No per-call channelz bookkeeping (nothing here reads it).
+  'grpc.enable_channelz': 0,
 };
 
 export interface ClientBackendOptions {
@@ -103,22 +107,63 @@ interface PendingOp {
   flight: Flight | null;
 }
 
-/** Ops written in one BatchRequest, sharing one deadline timer. */
+/** Ops written in one BatchRequest. */
 interface Flight {
   ops: PendingOp[];
+  /** Ops not settled yet. */
   left: number;
-  timer: NodeJS.Timeout | null;
+  /** The earliest deadline of its ops. */
+  deadline: number;
 }
 
+/** One Batch call: an HTTP/2 stream carrying gRPC messages both ways. */
 interface BatchStream {
-  call: grpc.ClientDuplexStream<BatchRequest, BatchResponse__Output>;
+  req: http2.ClientHttp2Stream;
   inflight: Map<number, PendingOp>;
+  /** A response message arrived (so the master runs Batch). */
   answered: boolean;
+  /** The gRPC status (trailers, or headers of a trailers-only answer). */
   status: grpc.StatusObject | null;
-  ended: boolean;
+  /** Why the stream broke without a status. */
+  transportError: unknown;
   finished: boolean;
   lastActive: number;
   idleTimer: NodeJS.Timeout | null;
+  /** Bytes of an incomplete message. */
+  partial: Buffer | null;
+  /** Flights in the order they were written. */
+  flights: Flight[];
+  deadlineTimer: NodeJS.Timeout | null;
+  checkDeadlines: () => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** A Batch answer bigger than this is refused (the master keeps them under 256 KiB). */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+const H2_WINDOW = 4 * 1024 * 1024;
+const H2_SETTINGS: http2.Settings = { initialWindowSize: 1024 * 1024, enablePush: false };
+const BATCH_HEADERS: http2.OutgoingHttpHeaders = {
+  ':method': 'POST',
+  ':path': '/token.TokenService/Batch',
+  'content-type': 'application/grpc',
+  te: 'trailers',
+  'grpc-accept-encoding': 'identity',
+  'user-agent': 'crudjt-node-batch/2',
+};
+
+/** The gRPC status carried by trailers (or trailers-only headers). */
+function statusOf(h: http2.IncomingHttpHeaders): grpc.StatusObject {
+  const code = Number(h['grpc-status']);
+  let details = String(h['grpc-message'] ?? '');
+  try {
+    details = decodeURIComponent(details);
+  } catch {
+    // not percent-encoded after all
+  }
+  const metadata = new grpc.Metadata();
+  const cls = h[ERROR_CLASS_METADATA_KEY];
+  if (cls !== undefined) metadata.set(ERROR_CLASS_METADATA_KEY, String(cls));
+  return { code: Number.isInteger(code) ? code : grpc.status.UNKNOWN, details, metadata };
 }
 
 export class GrpcClientBackend implements Backend {
@@ -137,9 +182,20 @@ export class GrpcClientBackend implements Backend {
   /** Whether the master has the session RPCs: null = not known yet (see requireSessions). */
   private sessions: boolean | null = null;
   private sessionsProbe: Promise<boolean> | null = null;
+  /** The Batch stream's own HTTP/2 connection (see h2session). */
+  private session: http2.ClientHttp2Session | null = null;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly socketPath: string | undefined;
+  /** host:port for :authority (localhost for a Unix socket). */
+  private readonly authority: string;
 
   constructor(host: string, port: number, deadlineMs = DEFAULT_DEADLINE_MS, options: ClientBackendOptions = {}) {
     this.address = options.socket !== undefined ? `unix:${options.socket}` : formatAddress(host, port);
+    this.host = host;
+    this.port = port;
+    this.socketPath = options.socket;
+    this.authority = options.socket !== undefined ? 'localhost' : formatAddress(host, port);
     this.deadlineMs = deadlineMs;
     this.batching = options.batch !== false;
     this.client = new (clientConstructor())(this.address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as TokenServiceClient;
@@ -387,137 +443,235 @@ export class GrpcClientBackend implements Backend {
     let s = this.stream;
     if (s === null || s.finished) s = this.openStream();
     const wire: BatchOp[] = new Array(ops.length);
-    let earliest = Infinity;
+    const flight: Flight = { ops, left: ops.length, deadline: Infinity };
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];
       const id = (this.nextId = (this.nextId + 1) >>> 0);
       op.wire.id = id;
+      op.flight = flight;
       wire[i] = op.wire;
       s.inflight.set(id, op);
-      if (op.deadline < earliest) earliest = op.deadline;
+      if (op.deadline < flight.deadline) flight.deadline = op.deadline;
     }
     s.lastActive = Date.now();
-    const stream = s;
-    const flight: Flight = { ops, left: ops.length, timer: null };
-    for (const op of ops) op.flight = flight;
-    // Cleared once every op of the flight is settled (see settle()).
-    flight.timer = setTimeout(() => this.deadlinePassed(stream, flight), Math.max(0, earliest - Date.now()));
+    s.flights.push(flight);
+    // One deadline timer per stream, armed for the oldest flight (see checkDeadlines).
+    if (s.deadlineTimer === null) s.deadlineTimer = setTimeout(s.checkDeadlines, Math.max(0, flight.deadline - s.lastActive));
+    let frame: Buffer;
     try {
-      s.call.write({ ops: wire });
+      frame = encodeBatchRequestFrame({ ops: wire });
     } catch (e) {
-      this.failStream(s, e);
+      this.failStream(s, new InternalError(`could not encode a BatchRequest: ${(e as Error).message}`));
+      return;
     }
+    try {
+      s.req.write(frame);
+    } catch (e) {
+      this.failStream(s, this.transportError(e));
+    }
+  }
+
+  // The master's HTTP/2 connection for the Batch stream: our own, beside
+  // grpc-js's channel (which carries the unary RPCs). unref'd: in-flight ops
+  // hold the process through their stream's deadline timer instead.
+  private h2session(): http2.ClientHttp2Session {
+    const cur = this.session;
+    if (cur !== null && !cur.closed && !cur.destroyed) return cur;
+    const createConnection = this.socketPath !== undefined
+      ? () => net.connect({ path: this.socketPath as string })
+      : () => net.connect({ host: this.host, port: this.port, noDelay: true });
+    const session = http2.connect(`http://${this.authority}`, { createConnection, settings: H2_SETTINGS });
+    session.on('error', () => undefined); // surfaces on the streams
+    const forget = (): void => {
+      if (this.session === session) this.session = null;
+    };
+    session.on('close', forget);
+    session.on('goaway', forget);
+    session.on('connect', () => {
+      try {
+        session.setLocalWindowSize(H2_WINDOW);
+      } catch {
+        // closed meanwhile
+      }
+    });
+    session.unref();
+    this.session = session;
+    return session;
   }
 
   private openStream(): BatchStream {
-    const call = this.client.Batch();
+    let req: http2.ClientHttp2Stream;
+    let openError: unknown = null;
+    try {
+      req = this.h2session().request(BATCH_HEADERS);
+    } catch (e) {
+      // The session is closing: a fresh one next time.
+      this.session?.destroy();
+      this.session = null;
+      openError = e;
+      req = this.h2session().request(BATCH_HEADERS);
+    }
     const s: BatchStream = {
-      call,
+      req,
       inflight: new Map(),
       answered: false,
       status: null,
-      ended: false,
+      transportError: openError,
       finished: false,
       lastActive: Date.now(),
       idleTimer: null,
+      partial: null,
+      flights: [],
+      deadlineTimer: null,
+      checkDeadlines: () => this.checkDeadlines(s),
     };
     this.stream = s;
-    call.on('data', (res: BatchResponse__Output) => {
-      s.answered = true;
-      s.lastActive = Date.now();
-      for (const r of res.results) {
-        const op = s.inflight.get(r.id);
-        if (op === undefined) continue; // its deadline passed
-        s.inflight.delete(r.id);
-        if (r.error_code !== 0) {
-          const metadata = new grpc.Metadata();
-          if (r.error_class !== '') metadata.set(ERROR_CLASS_METADATA_KEY, r.error_class);
-          this.settle(op, null, fromGrpcError({ code: r.error_code, details: r.error_message, metadata }, this.address, this.deadlineMs));
-        } else {
-          this.settle(op, r, null);
-        }
-      }
-      if (s.inflight.size === 0) this.armIdle(s);
+    req.on('response', (headers) => {
+      const st = headers[':status'];
+      if (st !== 200) s.status = { code: grpc.status.UNKNOWN, details: `HTTP status ${String(st)}`, metadata: new grpc.Metadata() };
+      else if (headers['grpc-status'] !== undefined) s.status = statusOf(headers); // trailers-only
     });
-    // The status arrives as 'status' (and, when not OK, as 'error' too);
-    // results still buffered are delivered before 'end'.
-    call.on('error', () => undefined);
-    call.on('status', (status: grpc.StatusObject) => {
-      s.status = status;
-      if (s.ended) this.finishStream(s);
+    req.on('trailers', (trailers) => {
+      if (s.status === null) s.status = statusOf(trailers);
     });
-    call.on('end', () => {
-      s.ended = true;
-      if (s.status !== null) this.finishStream(s);
+    req.on('data', (chunk: Buffer) => this.onData(s, chunk));
+    req.on('error', (e) => {
+      if (s.transportError === null) s.transportError = e;
     });
-    call.on('close', () => {
-      if (s.status !== null) this.finishStream(s);
-    });
+    req.on('close', () => this.finishStream(s));
     return s;
   }
 
-  // Resolves or rejects one op, and clears its flight's deadline timer once
-  // every op of the flight is settled.
+  // Splits the stream's bytes into gRPC messages (5-byte prefix each).
+  private onData(s: BatchStream, chunk: Buffer): void {
+    let buf = s.partial === null ? chunk : Buffer.concat([s.partial, chunk]);
+    s.partial = null;
+    let pos = 0;
+    while (buf.length - pos >= 5) {
+      const len = buf.readUInt32BE(pos + 1);
+      if (buf[pos] !== 0 || len > MAX_RESPONSE_BYTES) {
+        this.failStream(s, new InternalError(`CRUDJT master at ${this.address} sent a ${buf[pos] !== 0 ? 'compressed' : `${len}-byte`} Batch answer`));
+        return;
+      }
+      if (buf.length - pos - 5 < len) break;
+      let res: BatchResponse__Output;
+      try {
+        res = decodeBatchResponse(buf.subarray(pos + 5, pos + 5 + len));
+      } catch (e) {
+        this.failStream(s, new InternalError(`CRUDJT master at ${this.address} sent a malformed Batch answer: ${(e as Error).message}`));
+        return;
+      }
+      pos += 5 + len;
+      this.onResponse(s, res);
+      if (s.finished) return;
+    }
+    if (pos < buf.length) s.partial = pos === 0 ? buf : buf.subarray(pos);
+    buf = EMPTY;
+  }
+
+  private onResponse(s: BatchStream, res: BatchResponse__Output): void {
+    s.answered = true;
+    s.lastActive = Date.now();
+    for (const r of res.results) {
+      const op = s.inflight.get(r.id);
+      if (op === undefined) continue; // its deadline passed
+      s.inflight.delete(r.id);
+      if (r.error_code !== 0) {
+        const metadata = new grpc.Metadata();
+        if (r.error_class !== '') metadata.set(ERROR_CLASS_METADATA_KEY, r.error_class);
+        this.settle(op, null, fromGrpcError({ code: r.error_code, details: r.error_message, metadata }, this.address, this.deadlineMs));
+      } else {
+        this.settle(op, r, null);
+      }
+    }
+    if (s.inflight.size === 0) {
+      s.flights.length = 0;
+      this.armIdle(s);
+    }
+  }
+
+  // Resolves or rejects one op.
   private settle(op: PendingOp, answer: OpAnswer | null, error: Error | null): void {
     if (op.done) return;
     op.done = true;
+    if (op.flight !== null) op.flight.left--;
     if (error !== null) op.reject(error);
     else op.resolve(answer as OpAnswer);
-    const flight = op.flight;
-    if (flight !== null && --flight.left === 0 && flight.timer !== null) {
-      clearTimeout(flight.timer);
-      flight.timer = null;
-    }
   }
 
-  private deadlinePassed(s: BatchStream, flight: Flight): void {
-    flight.timer = null;
-    let late = false;
-    for (const op of flight.ops) {
-      if (op.done) continue;
-      late = true;
-      s.inflight.delete(op.wire.id as number);
-      this.settle(op, null, new Unavailable(`CRUDJT master at ${this.address} did not answer within ${this.deadlineMs} ms`));
+  // The stream's one deadline timer: drops answered flights from the head
+  // (flights are sent in call order, so the head has the earliest deadline),
+  // fails the stream when the head's deadline has passed, else re-arms for it.
+  private checkDeadlines(s: BatchStream): void {
+    s.deadlineTimer = null;
+    if (s.finished) return;
+    const f = s.flights;
+    let i = 0;
+    while (i < f.length && f[i].left === 0) i++;
+    if (i > 0) f.splice(0, i);
+    if (f.length === 0) return;
+    const now = Date.now();
+    if (f[0].deadline <= now) {
+      this.failStream(s, new Unavailable(`CRUDJT master at ${this.address} did not answer within ${this.deadlineMs} ms`));
+      return;
     }
-    // The master is stuck or gone: the next op opens a fresh stream.
-    if (late) this.failStream(s, new Unavailable(`CRUDJT master at ${this.address} did not answer within ${this.deadlineMs} ms`));
+    s.deadlineTimer = setTimeout(s.checkDeadlines, f[0].deadline - now);
   }
 
-  private failStream(s: BatchStream, error: unknown): void {
+  private transportError(e: unknown): Error {
+    const msg = e instanceof Error ? e.message : String(e);
+    return new Unavailable(`CRUDJT master at ${this.address} is unavailable: ${msg}`);
+  }
+
+  private stopTimers(s: BatchStream): void {
+    if (s.idleTimer !== null) clearTimeout(s.idleTimer);
+    if (s.deadlineTimer !== null) clearTimeout(s.deadlineTimer);
+    s.idleTimer = null;
+    s.deadlineTimer = null;
+  }
+
+  private failStream(s: BatchStream, err: Error): void {
     if (s.finished) return;
     s.finished = true;
     if (this.stream === s) this.stream = null;
-    if (s.idleTimer !== null) clearTimeout(s.idleTimer);
-    const err = error instanceof Error ? error : fromGrpcError(error, this.address, this.deadlineMs);
+    this.stopTimers(s);
     for (const op of s.inflight.values()) this.settle(op, null, err);
     s.inflight.clear();
+    s.flights.length = 0;
     try {
-      s.call.cancel();
+      s.req.close(http2.constants.NGHTTP2_CANCEL);
     } catch {
       // already over
     }
   }
 
-  // The stream is over (status and end both seen).
+  // The stream is closed (after its status, or without one when the
+  // connection broke).
   private finishStream(s: BatchStream): void {
     if (s.finished) return;
     s.finished = true;
     if (this.stream === s) this.stream = null;
-    if (s.idleTimer !== null) clearTimeout(s.idleTimer);
-    const status = s.status as grpc.StatusObject;
+    this.stopTimers(s);
     const ops = [...s.inflight.values()];
     s.inflight.clear();
+    s.flights.length = 0;
     if (ops.length === 0) return;
-    if (status.code === grpc.status.UNIMPLEMENTED && !s.answered) {
+    const status = s.status;
+    if (status !== null && status.code === grpc.status.UNIMPLEMENTED && !s.answered) {
       // Not one of ours (or an older one): the master ran none of these.
       this.batching = false;
       this.sessions = false;
       for (const op of ops) this.sendUnary(op);
       return;
     }
-    const err = status.code === grpc.status.OK
-      ? new InternalError(`CRUDJT master at ${this.address} closed the Batch stream with ${ops.length} operations unanswered`)
-      : fromGrpcError({ code: status.code, details: status.details, metadata: status.metadata }, this.address, this.deadlineMs);
+    let err: Error;
+    if (status === null) {
+      err = this.transportError(s.transportError ?? `the Batch stream was reset (HTTP/2 code ${s.req.rstCode ?? '?'})`);
+    } else if (status.code === grpc.status.OK) {
+      err = new InternalError(`CRUDJT master at ${this.address} closed the Batch stream with ${ops.length} operations unanswered`);
+    } else {
+      err = fromGrpcError(status, this.address, this.deadlineMs);
+    }
     for (const op of ops) this.settle(op, null, err);
   }
 
@@ -542,12 +696,9 @@ export class GrpcClientBackend implements Backend {
 
   private endStream(s: BatchStream): void {
     if (this.stream === s) this.stream = null;
-    if (s.idleTimer !== null) {
-      clearTimeout(s.idleTimer);
-      s.idleTimer = null;
-    }
+    this.stopTimers(s);
     try {
-      s.call.end();
+      s.req.end();
     } catch {
       // already over
     }
@@ -555,14 +706,7 @@ export class GrpcClientBackend implements Backend {
 
   private sendUnary(op: PendingOp): void {
     // A resent op no longer belongs to a stream flight.
-    if (op.flight !== null) {
-      const flight = op.flight;
-      op.flight = null;
-      if (--flight.left === 0 && flight.timer !== null) {
-        clearTimeout(flight.timer);
-        flight.timer = null;
-      }
-    }
+    op.flight = null;
     this.unary(op.wire, op.deadline).then(
       (a) => this.settle(op, a, null),
       (e) => this.settle(op, null, e as Error),
@@ -611,6 +755,9 @@ export class GrpcClientBackend implements Backend {
     this.flush();
     const s = this.stream;
     if (s !== null) this.endStream(s);
+    // Graceful: an ended stream still gets its answers.
+    this.session?.close();
+    this.session = null;
     this.client.close();
   }
 }
