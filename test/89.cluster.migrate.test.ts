@@ -69,11 +69,11 @@ describe('crudjt-server migrate --to-cluster', function () {
     const b = (await openClusterBackend({ secret_key: SECRET, nodes: rc.nodes, prefix }, null)) as Backend;
     try {
       expect(await b.read(plain)).to.deep.equal({ data: { user: 1 } });
-      const l1 = await b.read(limited);
+      const l1: any = await b.read(limited);
       expect(l1.data).to.deep.equal({ user: 2, role: 'admin' });
       expect(l1.metadata.silence_read).to.equal(3);
       expect(l1.metadata.ttl).to.be.within(3595, 3599);
-      const r = await b.read(withSubject);
+      const r: any = await b.read(withSubject);
       expect(r.data).to.deep.equal({ user: 3 });
       expect(r.metadata.ttl).to.be.within(595, 600);
       for (const t of [expiring, deleted, exhausted]) expect(await b.read(t)).to.equal(null);
@@ -82,7 +82,7 @@ describe('crudjt-server migrate --to-cluster', function () {
       const second = await quiet(() => migrateMain(args));
       expect(second.value, second.err).to.equal(0);
       expect(second.out).to.match(/migrate: 0 tokens copied .* 3 already there/);
-      expect((await b.read(limited)).metadata.silence_read).to.equal(2);
+      expect(((await b.read(limited)) as any).metadata.silence_read).to.equal(2);
 
       if ((CRUDJT as any).touch) {
         const list = await b.listSubject('user-3');

@@ -167,8 +167,6 @@ export function newCluster(p: ParsedClusterOptions, logger: Logger | null): Clus
       connectTimeout: Math.min(p.deadlineMs, 10000),
       commandTimeout: p.deadlineMs,
       maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
-      retryStrategy: (times: number) => Math.min(100 * times, 1000),
     },
   });
   // An 'error' event without a listener would crash the host process.
