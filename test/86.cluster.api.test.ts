@@ -128,3 +128,32 @@ describe('openClusterBackend(options): option checks', function () {
     expect(Date.now() - started).to.be.below(3000);
   });
 });
+
+describe('CRUDJT.Config.connectToCluster: the public API in the cluster role, in one process', function () {
+  this.timeout(60_000);
+  const Config = CRUDJT.Config as unknown as Record<string, any>;
+  let rc: RedisCluster;
+
+  before(async function () {
+    if (typeof Config.connectToCluster !== 'function') return this.skip();
+    rc = await sharedRedisCluster();
+    onCleanup(() => rc.stop());
+    await Config.connectToCluster({ secret_key: SECRET, nodes: rc.nodes, logger: null });
+  });
+  after(async () => {
+    await CRUDJT.Config.shutdownServer();
+  });
+
+  it("Config.role() is 'cluster'", () => {
+    expect(CRUDJT.Config.role()).to.equal('cluster');
+  });
+  describe('read()', () => readBehaviour());
+  describe('update()', () => updateBehaviour());
+  it('shutdownServer closes the connections: operations then give InvalidState', async () => {
+    const token = await CRUDJT.create({ a: 1 });
+    await CRUDJT.Config.shutdownServer();
+    await expectReject(CRUDJT.read(token), CRUDJT.Errors.InvalidState, 'CRUDJT has not started');
+    await Config.connectToCluster({ secret_key: SECRET, nodes: rc.nodes, logger: null });
+    expect(await CRUDJT.read(token)).to.deep.equal({ data: { a: 1 } });
+  });
+});

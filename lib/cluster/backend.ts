@@ -25,7 +25,7 @@
 // followed by WAIT 1 on the same node connection, and rejects unless one
 // replica acknowledged it within half the deadline.
 import type { Cluster, Redis } from 'ioredis';
-import type { ReadResult, Stats } from '../backend';
+import type { Backend, ReadResult, SessionInfo, Stats } from '../backend';
 import { buildReadResult } from '../backend';
 import { fromNative, InternalError } from '../errors';
 import { unpackMap } from '../msgpack';
@@ -36,11 +36,6 @@ import * as scripts from './scripts';
 const NO_LIMIT = -1;
 /** Attempts at a fresh token when SET NX finds one taken (2^-128 each). */
 const CREATE_ATTEMPTS = 4;
-
-export interface SessionInfo {
-  handle: string;
-  metadata: { ttl?: number; silence_read?: number };
-}
 
 export interface Logger {
   info(message: string): void;
@@ -86,7 +81,7 @@ function keySlot(key: string): number {
 
 class Timeout extends Error {}
 
-export class ClusterBackend {
+export class ClusterBackend implements Backend {
   readonly role = 'cluster' as const;
   private readonly cluster: Cluster;
   private readonly commands: ScriptCommands;

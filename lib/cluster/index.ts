@@ -231,5 +231,5 @@ export async function openClusterBackend(options: unknown, logger: Logger | null
     logger: log,
   });
   log?.info(`CRUDJT: connected to the Redis Cluster (${p.nodes.length} seed node(s), prefix '${p.prefix}', durability '${p.replicated ? 'replicated' : 'async'}')`);
-  return backend as unknown as Backend;
+  return backend;
 }
