@@ -59,11 +59,18 @@ export type NativeBatchOp =
   | [1, token: string]                                                             // read
   | [2, token: string, payload: Buffer, ttlMs: number, maxReads: number]           // update (keeps the subject)
   | [3, token: string]                                                             // remove
-  | [4, token: string, ttlMs: number];                                             // touch
+  | [4, token: string, ttlMs: number]                                              // touch
+  /**
+   * put: create or wholly replace the record of a token the caller chose
+   * (22..128 base64url characters, e.g. an express-session id; only its
+   * keyed hash is stored). Result: true when it replaced a live token.
+   * A token outside those bounds fails the op with CRUDJT_INVALID_ARGUMENT.
+   */
+  | [5, token: string, payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null];
 
 /** An op's failure inside a batch (other ops are unaffected). */
 export interface NativeBatchError { code: string /* CRUDJT_... as thrown errors */; message: string }
-/** create: token string; read: NativeReadResult | null; update/remove/touch: boolean; or NativeBatchError. */
+/** create: token string; read: NativeReadResult | null; update/remove/touch/put: boolean; or NativeBatchError. */
 export type NativeBatchResult = string | NativeReadResult | null | boolean | NativeBatchError;
 
 /**

@@ -185,12 +185,13 @@ bool ParseBatch(Napi::Env env, const Napi::Value& value, ParsedBatch* out) {
     Napi::Array t = item.As<Napi::Array>();
     const uint32_t len = t.Length();
     int64_t type = -1;
-    if (len == 0 || !ToInteger(t.Get(0u), 0, 4, &type)) {
-      ThrowTypeError(env, (where + "[0] must be an op type 0..4").c_str());
+    if (len == 0 || !ToInteger(t.Get(0u), 0, 5, &type)) {
+      ThrowTypeError(env, (where + "[0] must be an op type 0..5").c_str());
       return false;
     }
-    static const uint32_t kMinLen[] = {4, 2, 5, 2, 3};
-    static const uint32_t kMaxLen[] = {5, 2, 5, 2, 3};
+    // create, read, update, remove, touch, put
+    static const uint32_t kMinLen[] = {4, 2, 5, 2, 3, 5};
+    static const uint32_t kMaxLen[] = {5, 2, 5, 2, 3, 6};
     if (len < kMinLen[type] || len > kMaxLen[type]) {
       ThrowTypeError(env, (where + " has the wrong number of elements for its type").c_str());
       return false;
@@ -207,7 +208,7 @@ bool ParseBatch(Napi::Env env, const Napi::Value& value, ParsedBatch* out) {
       }
       next = 2;
     }
-    if (type == 0 || type == 2) {
+    if (type == 0 || type == 2 || type == 5) {
       Napi::Value payload = t.Get(uint32_t(next));
       if (!payload.IsTypedArray() ||
           payload.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
@@ -227,6 +228,7 @@ bool ParseBatch(Napi::Env env, const Napi::Value& value, ParsedBatch* out) {
         return false;
       }
       if (type == 0 && len == 5 && !GetSubject(env, t.Get(4u), true, &o.subject)) return false;
+      if (type == 5 && len == 6 && !GetSubject(env, t.Get(5u), true, &o.subject)) return false;
     } else if (type == 4) {
       if (!ToLimit(t.Get(2u), crudjt::kMaxTtlMs, &op.ttl_ms)) {
         ThrowTypeError(env, (where + ": " + kTtlMessage).c_str());

@@ -339,6 +339,25 @@ void StoreImpl::PrepareOp(const BatchOp& op, OpState* st) {
       }
       return;
     }
+    case BatchOpType::kPut: {
+      Status s = CheckWriteArgs(op.payload, op.ttl_ms, op.max_reads);
+      if (s.ok() && !op.subject.empty()) s = CheckSubject(op.subject);
+      // Shorter tokens than ours could be guessed; ParseToken refuses the
+      // rest (longer than kMaxTokenChars, or not base64url).
+      if (s.ok() && (op.token.size() < kTokenChars || !ParseToken(op.token, &st->keys))) {
+        s = Status::InvalidArgument("a chosen token must be " + std::to_string(kTokenChars) + " to " +
+                                    std::to_string(kMaxTokenChars) + " base64url characters");
+      }
+      if (!s.ok()) return fail(s);
+      st->token = std::string(op.token);
+      uint8_t sh[kSubjectHashBytes];
+      if (!op.subject.empty()) HashSubject(op.subject, sh);
+      st->sealed[0].key = st->keys.k[0];
+      s = Seal(st->keys.k[0], op.payload, op.ttl_ms, op.max_reads, nullptr,
+               op.subject.empty() ? nullptr : sh, &st->sealed[0].record);
+      if (!s.ok()) return fail(s);
+      return;
+    }
     case BatchOpType::kTouch: {
       Status s = op.token.empty() ? Status::InvalidArgument("token is empty") : CheckTtl(op.ttl_ms);
       if (!s.ok()) return fail(s);
@@ -359,17 +378,39 @@ void StoreImpl::PrepareOp(const BatchOp& op, OpState* st) {
 }
 
 void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending* p) {
-  if (op.type == BatchOpType::kCreate) {
+  if (op.type == BatchOpType::kCreate || op.type == BatchOpType::kPut) {
+    // What a put overwrites: a live token goes through the ordinary delete
+    // (its subject entry too); a dead record under the key is replaced in
+    // place and classified at commit (kUnknown); a dead record's subject
+    // entry is left dangling, which the sweeper removes as it does after a
+    // torn batch.
+    ValueClass overwritten = ValueClass::kNone;
+    if (op.type == BatchOpType::kPut) {
+      std::string old;
+      RecordHead old_head;
+      TreeKey at;
+      Status s = GetLive(st->keys, now, *p, &at, &old, &old_head);
+      if (s.ok()) {
+        PlanDeleteToken(at, old, p);
+        st->applied = true;
+      } else if (!s.IsNotFound()) {
+        st->status = s;
+        return;
+      } else {
+        overwritten = ValueClass::kUnknown;
+      }
+    }
     const uint8_t* v = reinterpret_cast<const uint8_t*>(st->sealed[0].record.data());
     if (v[20] & kRecordFlagSubject) {
       // Entry first, record second: a batch torn between them leaves a
       // dangling entry (skipped and cleaned up), never an unindexed token.
       p->changes.push_back(Change{wal::kPut, SubjectIndex::EntryKey(v + 21, st->keys.k[0]),
                                   SubjectIndex::EntryValue(v + 21, st->keys.k[0]),
-                                  ValueClass::kNone});
+                                  op.type == BatchOpType::kPut ? ValueClass::kUnknown
+                                                               : ValueClass::kNone});
     }
     p->changes.push_back(Change{wal::kPut, st->keys.k[0], std::move(st->sealed[0].record),
-                                ValueClass::kNone});
+                                overwritten});
     return;
   }
   std::string value;
@@ -424,6 +465,7 @@ void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending
       return;
     }
     case BatchOpType::kCreate:
+    case BatchOpType::kPut:
       return;
   }
 }

@@ -69,14 +69,19 @@ struct SessionInfo {
 };
 
 // One operation of ApplyBatch. The views must stay valid during the call.
-enum class BatchOpType : uint8_t { kCreate = 0, kRead = 1, kUpdate = 2, kRemove = 3, kTouch = 4 };
+// kPut stores a record under a token the CALLER chose (22..kMaxTokenChars
+// base64url characters, e.g. an express-session id), creating it or
+// replacing a live one whole (payload, limits, subject); applied = true when
+// it replaced a live token. The caller is responsible for the token's
+// entropy; only its keyed hash is stored, as for every token.
+enum class BatchOpType : uint8_t { kCreate = 0, kRead = 1, kUpdate = 2, kRemove = 3, kTouch = 4, kPut = 5 };
 struct BatchOp {
   BatchOpType type = BatchOpType::kRead;
-  std::string_view token;         // read, update, remove, touch
-  std::string_view payload;       // create, update
-  int64_t ttl_ms = kNoLimit;      // create, update, touch
-  int64_t max_reads = kNoLimit;   // create, update
-  std::string_view subject;       // create; empty = none
+  std::string_view token;         // read, update, remove, touch, put
+  std::string_view payload;       // create, update, put
+  int64_t ttl_ms = kNoLimit;      // create, update, touch, put
+  int64_t max_reads = kNoLimit;   // create, update, put
+  std::string_view subject;       // create, put; empty = none
 };
 // The outcome of one BatchOp, as the single-op method would report it.
 struct BatchResult {
