@@ -260,25 +260,26 @@ Status Pager::ReadMeta(int slot, uint8_t* buf, bool* valid, bool* newer) {
 
 Status Pager::LoadFreeList(uint32_t head, uint32_t count) {
   std::vector<bool> seen(next_pgno_, false);
+  std::unique_ptr<uint8_t[]> page(new uint8_t[kPageSize]);
+  uint8_t* buf = page.get();
   uint32_t pgno = head;
   while (pgno != 0) {
     if (pgno < page::kMetaPages || seen[pgno]) return Corrupt(pgno, "free list loops or is out of range");
     seen[pgno] = true;
-    Page* p;
-    Status s = Get(pgno, &p);
+    // Read, not cached: the page is free once the next checkpoint commits.
+    Status s = ReadVerified(pgno, buf, /*tree_page=*/false);
     if (!s.ok()) return s;
-    if (PageType(p->data) != page::kFreeList) return Corrupt(pgno, "is not a free-list page");
     committed_freelist_pages_.push_back(pgno);
-    uint32_t n = PageCount(p->data);
+    uint32_t n = PageCount(buf);
     for (uint32_t i = 0; i < n; ++i) {
-      uint32_t e = DecodeFixed32(p->data + page::kHeaderSize + 4 * i);
+      uint32_t e = DecodeFixed32(buf + page::kHeaderSize + 4 * i);
       if (e < page::kMetaPages || e >= next_pgno_ || seen[e]) {
         return Corrupt(pgno, "free list entry out of range or repeated");
       }
       seen[e] = true;
       reusable_.push_back(e);
     }
-    pgno = DecodeFixed32(p->data + page::kAuxOffset);
+    pgno = DecodeFixed32(buf + page::kAuxOffset);
   }
   if (reusable_.size() != count) {
     return Status::Corruption(path_ + ": free list holds " + std::to_string(reusable_.size()) +
@@ -293,33 +294,37 @@ Status Pager::Corrupt(uint32_t pgno, const char* what) const {
   return Status::Corruption(path_ + ": page " + std::to_string(pgno) + " " + what);
 }
 
-Status Pager::Load(uint32_t pgno, Page** out) {
+Status Pager::ReadVerified(uint32_t pgno, uint8_t* buf, bool tree_page) {
   if (pgno < page::kMetaPages || pgno >= next_pgno_) return Corrupt(pgno, "is out of range");
-  Page* p = arena_->New();
-  uint8_t* buf = p->data;
   ssize_t n = ::pread(fd_, buf, kPageSize, static_cast<off_t>(pgno) * kPageSize);
-  Status s;
   if (n < 0) {
-    s = Status::IOError(Errno(path_, ("read page " + std::to_string(pgno)).c_str(), errno));
-  } else if (static_cast<size_t>(n) < kPageSize) {
-    s = Corrupt(pgno, "is past the end of the file (truncated)");
-  } else if (crc32c::Unmask(DecodeFixed32(buf + page::kCrcOffset)) !=
-             crc32c::Value(buf + 4, kPageSize - 4)) {
-    s = Corrupt(pgno, "checksum mismatch");
-  } else if (PageNumber(buf) != pgno) {
-    s = Corrupt(pgno, ("holds page " + std::to_string(PageNumber(buf)) + " (misdirected write)").c_str());
-  } else {
-    bool ok = false;
-    switch (PageType(buf)) {
-      case page::kLeaf: ok = LeafNode::Validate(buf); break;
-      case page::kInternal: ok = InternalNode::Validate(buf, next_pgno_); break;
-      case page::kFreeList:
-        ok = PageCount(buf) <= page::kFreeListEntries && buf[page::kFlagsOffset] == 0;
-        break;
-      default: break;
-    }
-    if (!ok) s = Corrupt(pgno, "has an invalid structure");
+    return Status::IOError(Errno(path_, ("read page " + std::to_string(pgno)).c_str(), errno));
   }
+  if (static_cast<size_t>(n) < kPageSize) return Corrupt(pgno, "is past the end of the file (truncated)");
+  if (crc32c::Unmask(DecodeFixed32(buf + page::kCrcOffset)) != crc32c::Value(buf + 4, kPageSize - 4)) {
+    return Corrupt(pgno, "checksum mismatch");
+  }
+  if (PageNumber(buf) != pgno) {
+    return Corrupt(pgno, ("holds page " + std::to_string(PageNumber(buf)) + " (misdirected write)").c_str());
+  }
+  bool ok = false;
+  switch (PageType(buf)) {
+    case page::kLeaf: ok = tree_page && LeafNode::Validate(buf); break;
+    case page::kInternal: ok = tree_page && InternalNode::Validate(buf, next_pgno_); break;
+    case page::kFreeList:
+      ok = !tree_page && PageCount(buf) <= page::kFreeListEntries && buf[page::kFlagsOffset] == 0;
+      break;
+    default: break;
+  }
+  if (!ok) return Corrupt(pgno, tree_page ? "has an invalid structure (not a tree page)" : "is not a free-list page");
+  return Status::OK();
+}
+
+Status Pager::Load(uint32_t pgno, Page** out) {
+  // Only tree pages enter the cache: a cached page's number is never free,
+  // so handing a free number out never meets a resident page.
+  Page* p = arena_->New();
+  Status s = ReadVerified(pgno, p->data, /*tree_page=*/true);
   if (!s.ok()) {
     arena_->Delete(p);
     return s;

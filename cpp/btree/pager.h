@@ -225,6 +225,9 @@ class Pager {
   Pager(std::string path, int fd, size_t cache_bytes);
 
   Status Load(uint32_t pgno, Page** out);
+  // Reads page pgno into buf and verifies checksum, number and structure;
+  // a tree page (leaf/internal) or, when !tree_page, a free-list page.
+  Status ReadVerified(uint32_t pgno, uint8_t* buf, bool tree_page);
   Status ReadMeta(int slot, uint8_t* buf, bool* valid, bool* newer);
   Status LoadFreeList(uint32_t head, uint32_t count);
   Status Corrupt(uint32_t pgno, const char* what) const;
