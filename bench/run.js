@@ -13,7 +13,8 @@
 //                 and ~2 minutes (default 10)
 //   --only a,b    only these peers (ids: crudjt, crudjt-grpc, jsonwebtoken,
 //                 fast-jwt, redis, redis-p64, lmdb)
-//   --no-disk --no-tput --no-cold   skip a section
+//   --no-disk --no-tput --no-cold --no-cluster   skip a section (the
+//                 cluster section starts its own 3-master Redis Cluster)
 //   --out FILE    results JSON (default bench/results.json); --md FILE and
 //                 --chart FILE: the markdown (bench/results.md) and the SVG
 //   --render FILE re-render the table and bench/chart.svg from a results JSON
@@ -58,6 +59,7 @@ function parseArgs(argv) {
     disk: true,
     tput: true,
     cold: true,
+    cluster: true,
     out: path.join(__dirname, 'results.json'),
     chart: path.join(__dirname, 'chart.svg'),
     md: path.join(__dirname, 'results.md'),
@@ -84,6 +86,7 @@ function parseArgs(argv) {
     else if (a === '--no-disk') o.disk = false;
     else if (a === '--no-tput') o.tput = false;
     else if (a === '--no-cold') o.cold = false;
+    else if (a === '--no-cluster') o.cluster = false;
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--chart') o.chart = path.resolve(val());
     else if (a === '--md') o.md = path.resolve(val());
@@ -689,6 +692,14 @@ async function main() {
       await section('churn', () => churn(ctx.crudjt, ctx, opts, results));
     } else if (opts.disk) {
       results.disk = { error: ctx.crudjtError };
+    }
+    if (opts.cluster) {
+      // Its own 3-master Redis Cluster, started and stopped by bench/cluster.js.
+      log('Redis Cluster backend vs plain ioredis on the same cluster');
+      await section('redis cluster', async () => {
+        const { runClusterBench } = require('./cluster');
+        results.cluster = { rows: await runClusterBench({ ops: Math.min(opts.ops, 20000) }) };
+      });
     }
   } finally {
     for (const f of cleanups.reverse()) {

@@ -187,6 +187,12 @@ function renderMarkdown(results) {
   } else if (results.throughput_error) {
     out.push('### gRPC throughput', '', `skipped: ${results.throughput_error}`, '');
   }
+  if (results.cluster && results.cluster.rows) {
+    const { renderRows } = require('../cluster');
+    out.push('### Redis Cluster backend (3 masters on loopback)', '');
+    out.push('crudjt.connectToCluster (keyed-hash keys, sealed records, one Lua script per read) beside plain ioredis SET/GET on the same cluster; µs per op from the slowest process.', '');
+    out.push(renderRows(results.cluster.rows), '');
+  }
   if (results.errors && results.errors.length) {
     out.push('### Errors', '');
     for (const e of results.errors) out.push(`- ${e.section}: ${e.error}`);
