@@ -538,6 +538,17 @@ export class GrpcClientBackend implements Backend {
     req.on('error', (e) => {
       if (s.transportError === null) s.transportError = e;
     });
+    // The master's side is over (its status came with trailers, or with the
+    // headers of a trailers-only answer): the stream is done even if ours is
+    // still open for writing.
+    req.on('end', () => {
+      this.finishStream(s);
+      try {
+        req.close();
+      } catch {
+        // already closed
+      }
+    });
     req.on('close', () => this.finishStream(s));
     return s;
   }

@@ -43,11 +43,24 @@ type Execute = (backend: Backend, ops: BatchRequest__Output['ops']) => BatchResu
 
 const wrapped = new WeakSet<object>();
 
+/** A unary RPC served here: the method's (de)serializers and its grpc-js handler. */
+export interface UnaryRoute {
+  method: grpc.MethodDefinition<unknown, unknown>;
+  handler: grpc.handleUnaryCall<unknown, unknown>;
+}
+
 /**
- * Routes Batch streams of `server`'s HTTP/2 listeners to serveBatchStream.
- * Returns how many listeners were wrapped (0: grpc-js serves Batch itself).
+ * Routes Batch streams of `server`'s HTTP/2 listeners to serveBatchStream,
+ * and the unary RPCs in `unary` (by path) to serveUnary. Returns how many
+ * listeners were wrapped (0: grpc-js serves everything itself).
  */
-export function installBatchFastPath(server: grpc.Server, backend: Backend, maxOps: number, execute: Execute): number {
+export function installBatchFastPath(
+  server: grpc.Server,
+  backend: Backend,
+  maxOps: number,
+  execute: Execute,
+  unary: Map<string, UnaryRoute> = new Map(),
+): number {
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
   if (!(servers instanceof Map)) return 0;
   let n = 0;
@@ -58,8 +71,14 @@ export function installBatchFastPath(server: grpc.Server, backend: Backend, maxO
     const grpcHandler = listeners[0] as (...args: unknown[]) => void;
     h2.removeListener('stream', grpcHandler);
     h2.on('stream', function (this: unknown, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) {
-      if (headers[':path'] === BATCH_PATH) {
+      const path = headers[':path'];
+      if (path === BATCH_PATH) {
         serveBatchStream(backend, maxOps, execute, stream, headers);
+        return;
+      }
+      const route = path === undefined ? undefined : unary.get(path);
+      if (route !== undefined) {
+        serveUnary(route, stream, headers);
       } else {
         grpcHandler.call(this, stream, headers, ...rest);
       }
@@ -244,5 +263,132 @@ function serveBatchStream(
       return;
     }
     finishIfDone();
+  });
+}
+
+// ---- unary ---------------------------------------------------------------------
+
+/** Trailers (or trailers-only headers) for a status, with the error's metadata. */
+function statusHeaders(code: number, details: string, metadata?: grpc.Metadata): http2.OutgoingHttpHeaders {
+  const t: http2.OutgoingHttpHeaders = { 'grpc-status': String(code) };
+  if (details !== '') t['grpc-message'] = percentEncode(details);
+  if (metadata !== undefined) {
+    for (const [key, value] of Object.entries(metadata.getMap())) {
+      if (typeof value === 'string' && !key.startsWith('grpc-') && !key.startsWith(':')) t[key] = value;
+    }
+  }
+  return t;
+}
+
+// One request message in, one answer out: the grpc-js handler is called with
+// a call that has only `request` (ours read nothing else) and its answer is
+// written with the method's serializer, the status in the trailers.
+function serveUnary(route: UnaryRoute, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+  let closed = false;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('error', () => {
+    closed = true;
+  });
+  stream.on('close', () => {
+    closed = true;
+  });
+  const gone = (): boolean => closed || stream.destroyed || stream.closed;
+  const fail = (code: number, details: string, metadata?: grpc.Metadata): void => {
+    if (gone()) return;
+    closed = true;
+    try {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusHeaders(code, details, metadata) }, { endStream: true });
+    } catch {
+      // gone
+    }
+  };
+  if (headers[':method'] !== 'POST' || !String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+    try {
+      stream.respond({ ':status': 415 }, { endStream: true });
+    } catch {
+      // gone
+    }
+    closed = true;
+    return;
+  }
+  const enc = headers['grpc-encoding'];
+  const compressed = enc !== undefined && enc !== 'identity';
+  stream.on('data', (chunk: Buffer) => {
+    if (closed) return;
+    if (size < 5 && size + chunk.length >= 5) {
+      // The declared length is known: refuse a big message before buffering it.
+      const head = size === 0 ? chunk : Buffer.concat([...chunks, chunk]);
+      const len = head.readUInt32BE(1);
+      if (len > MAX_REQUEST_BYTES) {
+        fail(STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${len} vs. ${MAX_REQUEST_BYTES})`);
+        stream.resume();
+        return;
+      }
+    }
+    size += chunk.length;
+    if (size > MAX_REQUEST_BYTES + 5) {
+      fail(STATUS.RESOURCE_EXHAUSTED, `Received message larger than max (${size - 5} vs. ${MAX_REQUEST_BYTES})`);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  stream.on('end', () => {
+    if (closed) return;
+    const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    if (buf.length < 5) {
+      fail(STATUS.INTERNAL, buf.length === 0 ? 'the call carried no request message' : 'truncated request message');
+      return;
+    }
+    const len = buf.readUInt32BE(1);
+    if (buf.length !== 5 + len) {
+      fail(STATUS.INTERNAL, buf.length < 5 + len ? 'truncated request message' : 'a unary call carried more than one request message');
+      return;
+    }
+    if (buf[0] !== 0 || compressed) {
+      fail(STATUS.UNIMPLEMENTED, 'compressed request messages are not supported (send grpc-encoding identity)');
+      return;
+    }
+    let request: unknown;
+    try {
+      request = route.method.requestDeserialize(buf.subarray(5));
+    } catch (e) {
+      fail(STATUS.INTERNAL, `Error deserializing request: ${(e as Error).message}`);
+      return;
+    }
+    const call = { request, cancelled: false } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
+    route.handler(call, (err, value) => {
+      if (gone()) return;
+      if (err) {
+        const e = err as grpc.ServiceError;
+        fail(typeof e.code === 'number' ? e.code : STATUS.INTERNAL, e.details ?? e.message ?? '', e.metadata);
+        return;
+      }
+      let body: Buffer;
+      try {
+        body = route.method.responseSerialize(value);
+      } catch (e) {
+        fail(STATUS.INTERNAL, `Error serializing response: ${(e as Error).message}`);
+        return;
+      }
+      closed = true;
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      try {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => {
+          try {
+            stream.sendTrailers({ 'grpc-status': '0' });
+          } catch {
+            // gone
+          }
+        });
+        stream.end(frame);
+      } catch {
+        // gone
+      }
+    });
   });
 }

@@ -35,7 +35,7 @@ import type { ListSubjectResponse } from './generated/token/ListSubjectResponse'
 import type { StatsResponse } from './generated/token/StatsResponse';
 import type { TokenServiceHandlers } from './generated/token/TokenService';
 import { type SessionRequest, withBatchCodec } from './batch_codec';
-import { installBatchFastPath } from './raw_batch';
+import { installBatchFastPath, type UnaryRoute } from './raw_batch';
 import { formatAddress, tokenProto } from './proto';
 
 /** Most ops one BatchRequest may carry. */
@@ -69,6 +69,21 @@ export class TokenServiceMaster {
   /** Registers the TokenService handlers on `server`. */
   addToServer(server: grpc.Server): void {
     server.addService(withBatchCodec(tokenProto().TokenService.service), this.handlers());
+  }
+
+  /**
+   * The four original unary RPCs (the hot ones for other SDKs' clients), by
+   * path, for raw_batch.ts to serve on HTTP/2 directly with the same handlers.
+   */
+  unaryRoutes(): Map<string, UnaryRoute> {
+    const service = withBatchCodec(tokenProto().TokenService.service);
+    const handlers = this.handlers() as unknown as Record<string, grpc.handleUnaryCall<unknown, unknown>>;
+    const routes = new Map<string, UnaryRoute>();
+    for (const name of ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken']) {
+      const method = service[name] as grpc.MethodDefinition<unknown, unknown>;
+      routes.set(method.path, { method, handler: handlers[name] });
+    }
+    return routes;
   }
 
   private handlers(): TokenServiceHandlers {
@@ -420,7 +435,8 @@ export async function startGrpcServer(
   socket?: SocketOptions,
 ): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server(SERVER_OPTIONS);
-  new TokenServiceMaster(backend).addToServer(server);
+  const master = new TokenServiceMaster(backend);
+  master.addToServer(server);
   try {
     const bound = await bind(server, formatAddress(host, port));
     if (socket !== undefined) {
@@ -428,9 +444,10 @@ export async function startGrpcServer(
       await bind(server, `unix:${socket.path}`);
       fs.chmodSync(socket.path, socket.mode);
     }
-    // Batch streams straight on HTTP/2 (raw_batch.ts); grpc-js's own Batch
-    // handler stays registered for when that cannot be installed.
-    installBatchFastPath(server, backend, MAX_BATCH_OPS, executeBatch);
+    // Batch streams and the four original unary RPCs straight on HTTP/2
+    // (raw_batch.ts); grpc-js's own handlers stay registered for when that
+    // cannot be installed.
+    installBatchFastPath(server, backend, MAX_BATCH_OPS, executeBatch, master.unaryRoutes());
     return { server, port: bound };
   } catch (e) {
     server.forceShutdown();
