@@ -49,6 +49,16 @@ export interface Backend {
    */
   readPacked?(token: string): Promise<Buffer | null>;
   update(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean>;
+  /**
+   * INTERNAL (the session store, lib/express-session.ts; never on the public
+   * CRUDJT object): creates or wholly replaces the record of a token the
+   * CALLER chose (22..128 base64url characters, validateChosenToken), with
+   * no subject. A chosen token is only as strong as its caller's random
+   * source, which is why the public API hands out tokens and never takes
+   * one. true when it replaced a live token (false: created). Optional: a
+   * client backend whose master has no wire op for it lacks the method.
+   */
+  put?(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean>;
   delete(token: string): Promise<boolean>;
   /**
    * Optional, master side: executes validated ops in order, each answered

@@ -19,6 +19,13 @@ export const TOKEN_INVALID = 'token must be a non-empty String';
 
 export type Limit = number | null;
 
+/** Bounds of a token the caller chose (Backend.put): as long as ours at least, as the engine allows at most. */
+export const MIN_CHOSEN_TOKEN_CHARS = 22;
+export const MAX_CHOSEN_TOKEN_CHARS = 128;
+export const CHOSEN_TOKEN_RE = /^[A-Za-z0-9_-]{22,128}$/;
+export const CHOSEN_TOKEN_INVALID =
+  `a chosen token must be ${MIN_CHOSEN_TOKEN_CHARS} to ${MAX_CHOSEN_TOKEN_CHARS} base64url characters (A-Z a-z 0-9 - _)`;
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`;
   if (typeof v === 'bigint') return `the bigint ${v}n`;
@@ -164,6 +171,12 @@ export function validateWireLimit(value: unknown, name: string, max: number): Li
 /** Converts a validated limit to the wire: -1 for none. */
 export function limitToWire(limit: Limit): number {
   return limit === null ? -1 : limit;
+}
+
+/** A token the caller chose, for Backend.put (internal). TypeError when out of bounds. */
+export function validateChosenToken(token: unknown): string {
+  if (typeof token !== 'string' || !CHOSEN_TOKEN_RE.test(token)) throw new TypeError(CHOSEN_TOKEN_INVALID);
+  return token;
 }
 
 /** token: a non-empty string (unknown or malformed strings are not errors). */

@@ -625,3 +625,109 @@ export function touchBehaviour(): void {
     });
   }
 }
+
+let putSeq = 0;
+/** A fresh chosen token of `chars` base64url characters (22..128 are valid). */
+export function chosenToken(chars = 32): string {
+  const base = `${process.pid}x${Date.now()}x${putSeq++}x`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return (base + require('node:crypto').randomBytes(96).toString('base64url')).slice(0, chars);
+}
+
+/**
+ * Backend.put (internal: the session store's write under an id the
+ * framework chose), on whichever role is active. `engineSubjects`: put over
+ * a token with a subject drops it from the subject (the file store; the
+ * cluster keeps set membership, see doc/cluster.md).
+ */
+export function putBehaviour(options: { engineSubjects: boolean }): void {
+  // Loaded lazily: the backend of the role started by the suite's before().
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const backend = (): import('../../lib/backend').Backend => require('../../lib/config').currentBackend();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const packed = (d: Record<string, unknown>): Buffer => require('../../lib/validation').validateData(d);
+  const put = (token: string, data: Record<string, unknown>, ttl: number | null = null, reads: number | null = null): Promise<boolean> =>
+    backend().put!(token, packed(data), ttl, reads);
+
+  it('the backend has put, and the public API does not', () => {
+    expect(typeof backend().put).to.equal('function');
+    expect((CRUDJT as unknown as Record<string, unknown>).put).to.equal(undefined);
+  });
+
+  it('creates a record under the chosen token (false), readable with its limits', async () => {
+    const t = chosenToken();
+    expect(await put(t, { sess: 1 }, 60, 5)).to.equal(false);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 60, silence_read: 4 }, data: { sess: 1 } });
+  });
+
+  it('wholly replaces a live record (true): data, ttl and reads', async () => {
+    const t = chosenToken(40);
+    await put(t, { v: 1 }, 60, 3);
+    expect(await put(t, { v: 2 })).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { v: 2 } });
+    expect(await put(t, { v: 3 }, 2)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 2 }, data: { v: 3 } });
+  });
+
+  it('a cached read never outlives a put', async () => {
+    const t = chosenToken();
+    await put(t, { v: 'old' });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { v: 'old' } });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { v: 'old' } });
+    expect(await put(t, { v: 'new' })).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { v: 'new' } });
+  });
+
+  it('creates again after delete and after expiry (false)', async () => {
+    const t = chosenToken();
+    await put(t, { n: 1 }, 1);
+    expect(await CRUDJT.delete(t)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.equal(null);
+    expect(await put(t, { n: 2 }, 1)).to.equal(false);
+    expect((await CRUDJT.read(t))?.data).to.deep.equal({ n: 2 });
+    await sleep(1150);
+    expect(await CRUDJT.read(t)).to.equal(null);
+    expect(await put(t, { n: 3 })).to.equal(false);
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { n: 3 } });
+  });
+
+  it('update, touch, delete and read limits work on a put token', async () => {
+    const t = chosenToken(128);
+    await put(t, { a: 1 }, null, 2);
+    expect(await CRUDJT.update(t, { a: 2 }, 60)).to.equal(true);
+    expect(await CRUDJT.touch(t, 120)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.deep.equal({ metadata: { ttl: 120 }, data: { a: 2 } });
+    const once = chosenToken(22);
+    await put(once, { one: 1 }, null, 1);
+    expect(await CRUDJT.read(once)).to.deep.equal({ metadata: { silence_read: 0 }, data: { one: 1 } });
+    expect(await CRUDJT.read(once)).to.equal(null);
+    expect(await CRUDJT.delete(t)).to.equal(true);
+    expect(await CRUDJT.read(t)).to.equal(null);
+  });
+
+  it('refuses tokens outside 22..128 base64url characters with a TypeError', async () => {
+    for (const bad of ['A'.repeat(21), 'A'.repeat(129), `${'A'.repeat(21)}!`, `${'A'.repeat(21)}=`, 'токен'.repeat(10), 'a b'.repeat(10)]) {
+      await expectReject(put(bad, { x: 1 }), TypeError, /22 to 128 base64url characters/);
+    }
+    expect(await CRUDJT.read('A'.repeat(21))).to.equal(null);
+  });
+
+  it('keeps tokens apart: a chosen token never reads another token', async () => {
+    const made = await CRUDJT.create({ mine: 1 });
+    const t = chosenToken(22);
+    await put(t, { theirs: 1 });
+    expect(await CRUDJT.read(made)).to.deep.equal({ data: { mine: 1 } });
+    expect(await CRUDJT.read(t)).to.deep.equal({ data: { theirs: 1 } });
+  });
+
+  if (options.engineSubjects) {
+    it('put over a token with a subject drops it from the subject', async () => {
+      const subject = `put-${process.pid}-${putSeq++}`;
+      const t = await CRUDJT.create({ s: 1 }, null, null, { subject });
+      expect(await CRUDJT.listSubject(subject)).to.have.length(1);
+      expect(await put(t, { s: 2 })).to.equal(true);
+      expect(await CRUDJT.listSubject(subject)).to.deep.equal([]);
+      expect(await CRUDJT.revokeSubject(subject)).to.equal(0);
+      expect(await CRUDJT.read(t)).to.deep.equal({ data: { s: 2 } });
+    });
+  }
+}
