@@ -7,7 +7,9 @@ import { expect } from 'chai';
 import { CRUDJT, OTHER_SECRET, onCleanup, SECRET } from './00.setup';
 import {
   createBehaviour,
+  chosenToken,
   deleteBehaviour,
+  putBehaviour,
   readBehaviour,
   subjectBehaviour,
   touchBehaviour,
@@ -16,6 +18,7 @@ import {
 import { expectReject } from './helpers/assert';
 import { ClusterChild, installClusterApi, sharedRedisCluster, type RedisCluster } from './helpers/redis-cluster';
 import { openClusterBackend, parseNode } from '../lib/cluster/index';
+import { currentBackend } from '../lib/config';
 import { pack } from '../lib/msgpack';
 
 type Backend = Awaited<ReturnType<typeof openClusterBackend>> & Record<string, any>;
@@ -149,6 +152,31 @@ describe('CRUDJT.Config.connectToCluster: the public API in the cluster role, in
   });
   describe('read()', () => readBehaviour());
   describe('update()', () => updateBehaviour());
+  describe('put() (internal, for the session store)', () => putBehaviour({ engineSubjects: false }));
+
+  it('put over a token that create() tied to a subject: the subject keeps its handle (doc/cluster.md)', async () => {
+    const backend = currentBackend();
+    const subject = `cluster-put-${process.pid}-${Date.now()}`;
+    const token = await CRUDJT.create({ s: 1 }, null, null, { subject });
+    expect(await backend.put!(token, pack({ s: 2 }), 60, null)).to.equal(true);
+    expect(await CRUDJT.read(token)).to.deep.equal({ metadata: { ttl: 60 }, data: { s: 2 } });
+    expect(await CRUDJT.listSubject(subject)).to.have.length(1);
+    expect(await CRUDJT.revokeSubject(subject)).to.equal(1);
+    expect(await CRUDJT.read(token)).to.equal(null);
+  });
+
+  it('a put record is read by another process on the cluster, with its expiry', async () => {
+    const child = await ClusterChild.start({ secret_key: SECRET, nodes: [rc.nodes[2]] });
+    onCleanup(() => child.stop());
+    try {
+      const token = chosenToken(43);
+      expect(await currentBackend().put!(token, pack({ sid: 'x' }), 30, null)).to.equal(false);
+      expect(await child.call('read', token)).to.deep.equal({ metadata: { ttl: 30 }, data: { sid: 'x' } });
+    } finally {
+      await child.stop();
+    }
+  });
+
   it('shutdownServer closes the connections: operations then give InvalidState', async () => {
     const token = await CRUDJT.create({ a: 1 });
     await CRUDJT.Config.shutdownServer();

@@ -29,7 +29,7 @@ import type { Backend, ReadResult, SessionInfo, Stats } from '../backend';
 import { buildReadResult } from '../backend';
 import { fromNative, InternalError } from '../errors';
 import { unpackMap } from '../msgpack';
-import type { Limit } from '../validation';
+import { CHOSEN_TOKEN_INVALID, CHOSEN_TOKEN_RE, type Limit } from '../validation';
 import type { NativeRecordCodec } from './codec';
 import * as scripts from './scripts';
 
@@ -54,6 +54,7 @@ interface ScriptCommands {
   crudjtReadBuffer(key: string, ids: Buffer): Promise<[Buffer, number, number] | null>;
   crudjtPeek(key: string, ids: Buffer): Promise<[number, number] | null>;
   crudjtUpdate(key: string, ids: Buffer, record: Buffer, ttlMs: number): Promise<number>;
+  crudjtPut(key: string, ids: Buffer, record: Buffer, ttlMs: number): Promise<number>;
   crudjtDelete(key: string, ids: Buffer): Promise<number>;
   crudjtTouch(key: string, ids: Buffer, ttlMs: number, expiresAt: Buffer): Promise<number>;
   crudjtSubjectAdd(key: string, member: string, ttlMs: number): Promise<number>;
@@ -64,6 +65,7 @@ export function defineScripts(cluster: Cluster): void {
   cluster.defineCommand('crudjtRead', { numberOfKeys: 1, lua: scripts.READ });
   cluster.defineCommand('crudjtPeek', { numberOfKeys: 1, lua: scripts.PEEK });
   cluster.defineCommand('crudjtUpdate', { numberOfKeys: 1, lua: scripts.UPDATE });
+  cluster.defineCommand('crudjtPut', { numberOfKeys: 1, lua: scripts.PUT });
   cluster.defineCommand('crudjtDelete', { numberOfKeys: 1, lua: scripts.DELETE });
   cluster.defineCommand('crudjtTouch', { numberOfKeys: 1, lua: scripts.TOUCH });
   cluster.defineCommand('crudjtSubjectAdd', { numberOfKeys: 1, lua: scripts.SUBJECT_ADD });
@@ -283,6 +285,38 @@ export class ClusterBackend implements Backend {
     if (r !== 1) return false;
     await this.replicate(key, 'update');
     return true;
+  }
+
+  /**
+   * Backend.put (internal: the session store's write under an id the
+   * framework chose): one PUT script, SET without NX, with PX for a ttl and
+   * no expiry otherwise; true when it replaced a live record.
+   *
+   * Subjects: put never gives a token a subject. The cluster keeps a
+   * subject as a set of handles, and a record does not say which set holds
+   * it, so a put over a token that create() tied to a subject leaves its
+   * handle in that set: listSubject still lists it and revokeSubject still
+   * deletes it (revocation errs on the side of logging out). The session
+   * store never puts over a token from create() (its ids are the
+   * framework's), so this does not arise there. The file store, which knows
+   * the record's subject, drops it from the subject instead.
+   */
+  async put(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
+    this.ops.update++;
+    if (typeof token !== 'string' || !CHOSEN_TOKEN_RE.test(token)) throw new TypeError(CHOSEN_TOKEN_INVALID);
+    const treeKey = this.treeKeyOf(token);
+    if (treeKey === null) throw new TypeError(CHOSEN_TOKEN_INVALID);
+    const key = this.tokenKey(treeKey);
+    const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
+    let record: Buffer;
+    try {
+      record = this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    const r = await this.call(key, 'put', () => this.commands.crudjtPut(key, this.keyIds, record, ttlMs));
+    await this.replicate(key, 'put');
+    return r === 1;
   }
 
   async delete(token: string): Promise<boolean> {

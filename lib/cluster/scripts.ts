@@ -82,6 +82,25 @@ end
 return 1
 `;
 
+/**
+ * put: KEYS[1]; ARGV[1] key ids, ARGV[2] new record, ARGV[3] ttl ms or -1.
+ * Creates the key or wholly replaces its record and expiry (SET without
+ * PX drops an old expiry, as PERSIST would). -> 1 when it replaced a live
+ * record of an accepted key, 0 when it created one (a record of another
+ * secret counts as absent and is overwritten, as the engine does).
+ */
+export const PUT = `${ACCEPTS}
+local v = redis.call('GET', KEYS[1])
+local replaced = 0
+if v and accepts(v, ARGV[1]) then replaced = 1 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+return replaced
+`;
+
 /** delete: KEYS[1]; ARGV[1] key ids. -> 1 when a live token was removed. */
 export const DELETE = `${ACCEPTS}
 local v = redis.call('GET', KEYS[1])
