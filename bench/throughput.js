@@ -20,7 +20,9 @@
 // client processes, and per process. Errors are counted and shown.
 //
 // The master and the clients share the machine's cores (and whatever else
-// runs on it): the load average before the run is printed with the table.
+// runs on it): the load average before and after the run is printed with the
+// table, and a second table gives the CPU time each op cost the master and
+// the client processes (process.cpuUsage), which other load disturbs less.
 
 const { fork } = require('child_process');
 const fs = require('fs');
@@ -53,6 +55,7 @@ async function runMaster() {
   process.send({ ready: true, port: info.grpc_port, socket: info.grpc_socket });
   process.on('message', async (m) => {
     if (m.cmd === 'stats') process.send({ stats: await CRUDJT.Config.stats() });
+    if (m.cmd === 'cpu') process.send({ cpu: process.cpuUsage() });
     if (m.cmd === 'stop') {
       await CRUDJT.Config.shutdownServer();
       process.exit(0);
@@ -67,6 +70,7 @@ async function runClient() {
   let stopAt = 0;
   let counting = false;
   let ops = 0;
+  let allOps = 0;
   let errors = 0;
   let firstError = null;
 
@@ -86,6 +90,7 @@ async function runClient() {
         else if (step === 1 || step === 5) await CRUDJT.read(mine);
         else await CRUDJT.read(shared[i & 3]);
         if (counting) ops++;
+        allOps++;
       } catch (e) {
         errors++;
         if (firstError === null) firstError = `${e.name}: ${e.message}`;
@@ -108,7 +113,9 @@ async function runClient() {
       process.send({ ready: true });
     } else if (m.cmd === 'go') {
       ops = 0;
+      allOps = 0;
       errors = 0;
+      const cpu0 = process.cpuUsage();
       firstError = null;
       counting = false;
       stopAt = m.stopAt;
@@ -117,8 +124,9 @@ async function runClient() {
       for (let k = 0; k < m.inflight; k++) loops.push(loop(process.pid * 1000 + k));
       await Promise.all(loops);
       clearTimeout(warm);
+      const cpu = process.cpuUsage(cpu0);
       await CRUDJT.Config.shutdownServer();
-      process.send({ ops, errors, firstError });
+      process.send({ ops, allOps, cpuUs: cpu.user + cpu.system, errors, firstError });
     } else if (m.cmd === 'exit') {
       process.exit(0);
     }
@@ -141,6 +149,12 @@ function once(child, pred) {
     child.on('message', onMsg);
     child.on('exit', onExit);
   });
+}
+
+function askCpu(master) {
+  const r = once(master, (m) => m.cpu !== undefined).then((m) => m.cpu);
+  master.send({ cmd: 'cpu' });
+  return r;
 }
 
 async function main() {
@@ -186,6 +200,7 @@ async function main() {
               c.send({ cmd: 'cell', transport, path: p, port, socket });
               return r;
             }));
+            const cpuBefore = await askCpu(master);
             const start = Date.now() + 100;
             const countFrom = start + Math.round(seconds * 250);
             const stopAt = countFrom + Math.round(seconds * 1000);
@@ -194,7 +209,11 @@ async function main() {
               c.send({ cmd: 'go', inflight, countFrom, stopAt });
               return r;
             }));
+            const cpuAfter = await askCpu(master);
             const ops = results.reduce((a, r) => a + r.ops, 0);
+            const allOps = results.reduce((a, r) => a + r.allOps, 0);
+            const clientCpu = results.reduce((a, r) => a + r.cpuUs, 0);
+            const masterCpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
             const errors = results.reduce((a, r) => a + r.errors, 0);
             const row = {
               transport,
@@ -203,6 +222,10 @@ async function main() {
               procs: n,
               ops_per_s: Math.round(ops / seconds),
               per_proc: Math.round(ops / seconds / n),
+              // CPU time per op (user + system, warm-up included): what the
+              // path costs, whatever else the machine was doing.
+              master_cpu_us_per_op: allOps ? +(masterCpu / allOps).toFixed(1) : null,
+              client_cpu_us_per_op: allOps ? +(clientCpu / allOps).toFixed(1) : null,
               errors,
               first_error: results.find((r) => r.firstError)?.firstError ?? null,
             };
@@ -245,11 +268,30 @@ async function main() {
   console.log(fmt(head));
   console.log('|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const l of lines) console.log(fmt(l));
+  console.log(`\nCPU time per op in µs (user + system, warm-up included): master / client processes together\n`);
+  const cpuLines = lines.map((l) => {
+    const [transport, p, mode] = l;
+    return [transport, p, mode, ...procList.map((n) => {
+      const r = rows.find((x) => x.transport === transport && x.path === p && x.mode === mode && x.procs === n);
+      return r && r.master_cpu_us_per_op !== null ? `${r.master_cpu_us_per_op} / ${(r.client_cpu_us_per_op).toFixed(1)}` : '-';
+    })];
+  });
+  const w2 = head.map((h, i) => Math.max(h.length, ...cpuLines.map((l) => String(l[i]).length)));
+  const fmt2 = (l) => '| ' + l.map((c, i) => (i < 3 ? String(c).padEnd(w2[i]) : String(c).padStart(w2[i]))).join(' | ') + ' |';
+  console.log(fmt2(head));
+  console.log('|' + w2.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const l of cpuLines) console.log(fmt2(l));
   if (rows.stats) {
     const s = rows.stats;
     console.log(`\nmaster stats after the run: requests ${JSON.stringify(s.requests)}, operations ${JSON.stringify(s.operations)}, cache hit rate ${s.cache_hit_rate.toFixed(3)}`);
   }
-  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ seconds, load, rows, stats: rows.stats ?? null }, null, 2));
+  const loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average after the run: ${loadAfter}`);
+  if (jsonOut) {
+    fs.writeFileSync(jsonOut, JSON.stringify({
+      seconds, node: process.version, cores: os.cpus().length, load_before: load, load_after: loadAfter, rows, stats: rows.stats ?? null,
+    }, null, 2));
+  }
 }
 
 main().catch((e) => {

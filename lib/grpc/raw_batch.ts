@@ -83,6 +83,15 @@ export function installBatchFastPath(
         grpcHandler.call(this, stream, headers, ...rest);
       }
     });
+    // Answers are small writes: never hold one back waiting for the ACK of
+    // the previous (Nagle); grpc-js does not set this on accepted sockets.
+    h2.on('connection', (socket: { setNoDelay?: (on: boolean) => unknown }) => {
+      try {
+        socket.setNoDelay?.(true);
+      } catch {
+        // not a TCP socket
+      }
+    });
     wrapped.add(h2);
     n++;
   }
