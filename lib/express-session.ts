@@ -1,50 +1,50 @@
-// crudjt/express-session: a session store for express-session (and for
-// @fastify/session, whose store interface is the same get/set/destroy with
-// callbacks). See doc/sessions.md.
+// crudjt/express-session: a drop-in session store for express-session (and
+// for @fastify/session, whose store interface is the same get/set/destroy
+// with callbacks). See doc/sessions.md.
 //
 //   const session = require('express-session');
 //   const CrudjtStore = require('crudjt/express-session');
-//   const store = new CrudjtStore();                 // CRUDJT started or connected
-//   await store.ready();                              // ids reserved before serving
-//   app.use(session({ store, genid: store.genid, secret, resave: false, saveUninitialized: false }));
+//   app.use(session({ store: new CrudjtStore(), secret, resave: false, saveUninitialized: false }));
 //
-// How a session id maps to a crudjt token: it IS one. crudjt looks records up
-// only by the tokens it issued (the tree key is a keyed hash of the token; a
-// caller can not pick a token), so the store issues the session ids itself:
-// `genid` hands out tokens created ahead of time (a small reserve of
-// placeholder records, refilled in the background) and `set` writes the
-// session into the token express-session was given. The cookie carries the
-// signed token; the disk holds its keyed hash and the sealed session, never
-// the id in plaintext. A session id that this store did not issue (e.g.
-// express-session's default uid-safe ids) can not be stored: `set` calls back
-// with an error that says to pass `genid: store.genid`.
+// Each session is stored under the session id the framework generated: the
+// store writes it with the backend's internal put (a record under a token
+// the caller chose; never on the public CRUDJT object), so any genid works.
+// The crudjt token of a session id is the id itself when it is 22..128
+// base64url characters (express-session's default ids are 32; UUIDs are
+// 36), else base64url(SHA-256(id)) (43 characters). Either way the disk
+// holds only the engine's keyed hash of the token and the sealed session,
+// never the id in plaintext.
 //
 // The session (minus its cookie, plus a compact cookie) is stored as
 // MessagePack in one token: at most 256 bytes. cookie.expires/maxAge gives
-// the token's ttl (else options.ttl); touch() slides it. A session that is
-// gone (expired, destroyed, revoked) is never re-created by a late set().
+// the token's ttl (else options.ttl, default one day); touch() slides it.
+//
+// Roles: a master process (startMaster) and the cluster role
+// (connectToCluster) have put. A client process (connectToMaster) needs the
+// gRPC client backend to have put, i.e. a wire op for it; until then get,
+// touch and destroy work there and set rejects with an InternalError that
+// says so.
+//
+// length/clear/all are deliberately absent (express-session treats them as
+// optional): crudjt stores only keyed hashes of tokens, so it can not list
+// or count sessions, and clearing would mean deleting the whole store,
+// other tokens included.
+import crypto from 'node:crypto';
 import { EventEmitter } from 'events';
-import CRUDJT = require('./index');
+import type { Backend } from './backend';
+import { currentBackend } from './config';
+import { InternalError } from './errors';
 import { pack } from './msgpack';
+import { CHOSEN_TOKEN_RE, MAX_PAYLOAD_BYTES, MAX_TTL_SECONDS, validateData } from './validation';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
 interface CrudjtStoreOptions {
   /** Lifetime in seconds of sessions whose cookie has no maxAge/expires (default 86400, one day). */
   ttl?: number;
-  /** Session ids kept ready for genid (default 64); refilled when half are used. */
-  reserve?: number;
 }
 
-/** The token format: 22 characters of base64url. */
-const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/;
-/** Data of a reserved id that no session was written into yet. */
-const RESERVED = { '~r': 1 };
-/** A reserved id lives this long (s); the reserve hands it out only while it is young. */
-const RESERVED_TTL_S = 300;
-const RESERVED_MAX_AGE_MS = 60_000;
 const DEFAULT_TTL_S = 86_400;
-const MAX_PAYLOAD_BYTES = 256;
 
 /** Cookie fields stored under short keys (the rest under their own names). */
 const SHORT: Record<string, string> = {
@@ -79,6 +79,22 @@ function short(id: string): string {
   return id.length > 8 ? `${id.slice(0, 6)}…` : id;
 }
 
+/**
+ * The crudjt token a session id is stored under: the id itself when it is
+ * 22..128 base64url characters, else base64url(SHA-256(id)). Deterministic,
+ * so every process (and every role) finds the same session.
+ */
+function tokenFor(sid: string): string {
+  return CHOSEN_TOKEN_RE.test(sid) ? sid : crypto.createHash('sha256').update(sid, 'utf8').digest('base64url');
+}
+
+function checkSid(sid: unknown): string {
+  if (typeof sid !== 'string' || sid.length === 0) {
+    throw new TypeError(`CrudjtStore: a session id must be a non-empty string, got ${sid === '' ? "''" : typeof sid}`);
+  }
+  return sid;
+}
+
 /** The session (a Session object or plain data) as the record to store. */
 function encode(sess: unknown): Record<string, unknown> {
   const plain = JSON.parse(JSON.stringify(sess ?? {})) as Record<string, unknown>;
@@ -94,7 +110,6 @@ function encode(sess: unknown): Record<string, unknown> {
     c[SHORT[k] ?? k] = v;
   }
   delete plain.cookie;
-  delete plain['~r'];
   return { ...plain, cookie: c };
 }
 
@@ -131,151 +146,121 @@ function settle<T>(p: Promise<T>, cb: Callback<T> | undefined): Promise<T> {
   return p;
 }
 
+/** The backend's put, or the InternalError of a backend without one (a client of a master without the wire op). */
+function putOf(backend: Backend): NonNullable<Backend['put']> {
+  if (typeof backend.put !== 'function') {
+    throw new InternalError(
+      `CrudjtStore can not save sessions in the ${backend.role} role: it needs a master with put support ` +
+        '(a record under the session id) on the wire, which this client backend does not have. ' +
+        'Use the store in the master process (startMaster) or the cluster role (connectToCluster), ' +
+        'or upgrade crudjt on both sides once the wire has put.',
+    );
+  }
+  return backend.put.bind(backend);
+}
+
 class CrudjtStore extends Base {
   private readonly ttl: number;
-  private readonly reserveSize: number;
-  private readonly pool: Array<{ token: string; at: number }> = [];
-  private filling: Promise<void> | null = null;
-  private lastError: unknown = null;
 
   constructor(options: CrudjtStoreOptions = {}) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('CrudjtStore options must be an object');
     for (const k of Object.keys(options)) {
-      if (k !== 'ttl' && k !== 'reserve') throw new TypeError(`CrudjtStore: unknown option '${k}' (allowed: ttl, reserve)`);
+      if (k !== 'ttl') throw new TypeError(`CrudjtStore: unknown option '${k}' (allowed: ttl)`);
     }
     const ttl = options.ttl ?? DEFAULT_TTL_S;
-    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) {
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
       throw new TypeError(`CrudjtStore: ttl must be a positive whole number of seconds, got ${String(ttl)}`);
     }
-    const reserve = options.reserve ?? 64;
-    if (typeof reserve !== 'number' || !Number.isSafeInteger(reserve) || reserve < 1 || reserve > 4096) {
-      throw new TypeError(`CrudjtStore: reserve must be an integer in 1..4096, got ${String(reserve)}`);
-    }
     this.ttl = ttl;
-    this.reserveSize = reserve;
   }
 
   /**
-   * Resolves once session ids are reserved (CRUDJT must be started or
-   * connected). Await it before serving requests.
+   * The crudjt token a session id is stored under (the id itself, or
+   * base64url(SHA-256(id)) for ids that are not 22..128 base64url
+   * characters): e.g. CRUDJT.delete(CrudjtStore.tokenFor(sid)) ends a
+   * session from anywhere.
    */
-  async ready(): Promise<void> {
-    await this.fill();
-    if (this.pool.length === 0) {
-      throw new Error(`CrudjtStore: could not reserve session ids: ${(this.lastError as Error)?.message ?? 'unknown error'}`);
-    }
+  static tokenFor(sid: string): string {
+    return tokenFor(checkSid(sid));
   }
 
-  /**
-   * Pass as express-session's `genid` (or @fastify/session's `idGenerator`):
-   * a new session id, which is a crudjt token reserved for the session.
-   * Throws when none is reserved (ready() not awaited, or the master is down).
-   */
-  readonly genid = (): string => {
-    const now = Date.now();
-    while (this.pool.length > 0 && now - this.pool[0].at > RESERVED_MAX_AGE_MS) this.pool.shift();
-    const next = this.pool.shift();
-    if (this.pool.length <= this.reserveSize / 2) void this.fill();
-    if (next === undefined) {
-      const why = this.lastError instanceof Error ? `: ${this.lastError.message}` : ' (await store.ready() before serving requests)';
-      throw new Error(`CrudjtStore: no session id is reserved${why}`);
-    }
-    return next.token;
-  };
-
-  private fill(): Promise<void> {
-    if (this.filling !== null) return this.filling;
-    const want = this.reserveSize - this.pool.length;
-    if (want <= 0) return Promise.resolve();
-    this.filling = (async () => {
-      try {
-        const tokens = await Promise.all(Array.from({ length: want }, () => CRUDJT.create(RESERVED, RESERVED_TTL_S)));
-        const at = Date.now();
-        for (const token of tokens) this.pool.push({ token, at });
-        this.lastError = null;
-      } catch (e) {
-        this.lastError = e;
-      } finally {
-        this.filling = null;
-      }
-    })();
-    return this.filling;
+  /** ttl in seconds for a session's cookie; null = the cookie has already expired. */
+  private ttlOf(sess: unknown): number | null {
+    const left = cookieMsLeft(sess);
+    if (left === null) return this.ttl;
+    if (left <= 0) return null;
+    return Math.min(MAX_TTL_SECONDS, Math.max(1, Math.ceil(left / 1000)));
   }
 
-  /** The session stored under `sid`, or null (unknown, expired, destroyed, never saved). */
+  /** The session stored under `sid`, or null (unknown, expired, destroyed). */
   get(sid: string, cb?: Callback<Record<string, unknown> | null>): Promise<Record<string, unknown> | null> {
     return settle((async () => {
-      if (typeof sid !== 'string' || !TOKEN_RE.test(sid)) return null;
-      const r = await CRUDJT.read(sid);
-      if (r === null || r.data['~r'] !== undefined) return null;
-      return decode(r.data);
+      if (typeof sid !== 'string' || sid.length === 0) return null;
+      const r = await currentBackend().read(tokenFor(sid));
+      return r === null ? null : decode(r.data);
     })(), cb);
   }
 
   /**
-   * Writes the session into its token, with the cookie's remaining lifetime
-   * as ttl. A token that is gone is not re-created (a revoked session stays
-   * revoked); the call still succeeds and the next request has no session.
+   * Stores the session under `sid` (creating or replacing it), with the
+   * cookie's remaining lifetime as ttl (options.ttl for a cookie without
+   * one). A cookie that has already expired deletes the session.
    */
   set(sid: string, sess: unknown, cb?: Callback): Promise<void> {
     return settle((async () => {
-      if (typeof sid !== 'string' || !TOKEN_RE.test(sid)) {
-        throw new TypeError(
-          `CrudjtStore: session id ${JSON.stringify(short(String(sid)))} was not issued by this store: ` +
-            'pass genid: store.genid to express-session (idGenerator: store.genid for @fastify/session)',
-        );
-      }
-      const left = cookieMsLeft(sess);
-      if (left !== null && left <= 0) {
-        await CRUDJT.delete(sid);
+      const token = tokenFor(checkSid(sid));
+      const backend = currentBackend();
+      const ttl = this.ttlOf(sess);
+      if (ttl === null) {
+        await backend.delete(token);
         return;
       }
-      const ttl = left === null ? this.ttl : Math.max(1, Math.ceil(left / 1000));
       const data = encode(sess);
+      let packed: Buffer;
       try {
-        await CRUDJT.update(sid, data, ttl);
+        packed = validateData(data);
       } catch (e) {
         throw explainSize(e, sid, data);
       }
+      await putOf(backend)(token, packed, ttl, null);
     })(), cb);
   }
 
   /** Slides the session's lifetime to the cookie's (express-session calls it when the session is unchanged). */
   touch(sid: string, sess: unknown, cb?: Callback): Promise<void> {
     return settle((async () => {
-      if (typeof sid !== 'string' || !TOKEN_RE.test(sid)) return;
-      const left = cookieMsLeft(sess);
-      if (left !== null && left <= 0) {
-        await CRUDJT.delete(sid);
-        return;
-      }
-      await CRUDJT.touch(sid, left === null ? this.ttl : Math.max(1, Math.ceil(left / 1000)));
+      const token = tokenFor(checkSid(sid));
+      const backend = currentBackend();
+      const ttl = this.ttlOf(sess);
+      if (ttl === null) await backend.delete(token);
+      else await backend.touch(token, ttl);
     })(), cb);
   }
 
   /** Deletes the session (logout). */
   destroy(sid: string, cb?: Callback): Promise<void> {
     return settle((async () => {
-      if (typeof sid === 'string' && TOKEN_RE.test(sid)) await CRUDJT.delete(sid);
+      await currentBackend().delete(tokenFor(checkSid(sid)));
     })(), cb);
   }
 }
 
-/** The size error of crudjt, explained for session users. */
+/** crudjt's size error, explained for session users. */
 function explainSize(e: unknown, sid: string, data: Record<string, unknown>): unknown {
   if (!(e instanceof RangeError) || !/256/.test(e.message)) return e;
-  let bytes = '';
+  let bytes = 'more than 256 bytes';
   try {
     bytes = `${pack(data).length} bytes`;
   } catch {
-    bytes = 'too many bytes';
+    // keep the generic wording
   }
   const keys = Object.keys(data).filter((k) => k !== 'cookie').join(', ');
   return new RangeError(
     `CrudjtStore: session ${short(sid)} is ${bytes} of MessagePack (its cookie included), over crudjt's ` +
-      `${MAX_PAYLOAD_BYTES}-byte limit per token (session keys: ${keys || 'none'}). Keep only small ` +
-      'identifiers in the session (e.g. a user id) and load the rest from your database.',
+      `${MAX_PAYLOAD_BYTES}-byte limit per token (session keys: ${keys || 'none'}). crudjt keeps each session ` +
+      'in one sealed record of at most 256 bytes so that reads stay one lookup; keep only small identifiers ' +
+      'in the session (e.g. a user id) and load the rest from your database.',
   );
 }
 
