@@ -136,6 +136,8 @@ interface BatchStream {
 const EMPTY = Buffer.alloc(0);
 /** A Batch answer bigger than this is refused (the master keeps them under 256 KiB). */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** A unary answer bigger than this is refused (ListSubject: ~40 bytes a session; the master sends up to 8 MiB). */
+const MAX_UNARY_RESPONSE_BYTES = 8 * 1024 * 1024;
 const H2_WINDOW = 4 * 1024 * 1024;
 const H2_SETTINGS: http2.Settings = { initialWindowSize: 1024 * 1024, enablePush: false };
 const UNARY_HEADERS: http2.OutgoingHttpHeaders = {
@@ -270,7 +272,18 @@ export class GrpcClientBackend implements Backend {
       req.on('trailers', (h) => {
         if (answer === null) answer = statusOf(h);
       });
+      let received = 0;
       req.on('data', (c: Buffer) => {
+        received += c.length;
+        if (received > MAX_UNARY_RESPONSE_BYTES + 5) {
+          try {
+            req.close(http2.constants.NGHTTP2_CANCEL);
+          } catch {
+            // gone
+          }
+          finish(new InternalError(`CRUDJT master at ${this.address} sent a ${name} answer over ${MAX_UNARY_RESPONSE_BYTES} bytes`));
+          return;
+        }
         chunks.push(c);
       });
       req.on('error', (e) => {
