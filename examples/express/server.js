@@ -19,22 +19,19 @@ const PORT = Number(process.env.PORT || 3000);
 
 async function main() {
   // In production: a fixed key (openssl rand -base64 48) and a persistent store
-  // path, or CRUDJT.Config.connectToMaster() to a crudjt-server.
+  // path; several hosts: CRUDJT.Config.connectToCluster() (doc/cluster.md).
+  // (connectToMaster() clients can save sessions once the wire has put: doc/sessions.md.)
   await CRUDJT.Config.startMaster({
     secret_key: process.env.CRUDJT_SECRET_KEY || crypto.randomBytes(48).toString('base64'),
     store_jt_path: process.env.CRUDJT_STORE_JT_PATH || path.join(os.tmpdir(), 'crudjt-express-example'),
     grpc_port: 0,
   });
 
-  const store = new CrudjtStore();
-  await store.ready(); // session ids reserved before the first request
-
   const app = express();
   app.use(express.json());
   app.use(
     session({
-      store,
-      genid: store.genid, // session ids are crudjt tokens
+      store: new CrudjtStore(), // drop-in: sessions stored under express-session's own ids
       secret: process.env.SESSION_SECRET || crypto.randomBytes(32).toString('hex'),
       resave: false,
       saveUninitialized: false,
