@@ -35,7 +35,7 @@ import type { Backend } from './backend';
 import { currentBackend } from './config';
 import { InternalError } from './errors';
 import { pack } from './msgpack';
-import { CHOSEN_TOKEN_RE, MAX_PAYLOAD_BYTES, MAX_TTL_SECONDS, validateData } from './validation';
+import { CHOSEN_TOKEN_RE, DATA_TOO_BIG, MAX_PAYLOAD_BYTES, MAX_TTL_SECONDS, validateData } from './validation';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -45,6 +45,16 @@ interface CrudjtStoreOptions {
 }
 
 const DEFAULT_TTL_S = 86_400;
+/**
+ * More JSON values than this can not fit in 256 bytes of MessagePack (each
+ * costs at least a byte): serialising stops there, so a giant (or sparse)
+ * array in a session fails fast instead of being stringified.
+ */
+const MAX_JSON_VALUES = 1024;
+/** Strings longer than this stop serialising too (shorter ones get an exact byte count in the error). */
+const MAX_JSON_STRING = 65_536;
+/** A lone UTF-16 surrogate (would hash as U+FFFD, like any other lone one). */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Cookie fields stored under short keys (the rest under their own names). */
 const SHORT: Record<string, string> = {
@@ -92,13 +102,49 @@ function checkSid(sid: unknown): string {
   if (typeof sid !== 'string' || sid.length === 0) {
     throw new TypeError(`CrudjtStore: a session id must be a non-empty string, got ${sid === '' ? "''" : typeof sid}`);
   }
+  if (LONE_SURROGATE.test(sid)) throw new TypeError('CrudjtStore: a session id must not contain lone UTF-16 surrogates');
   return sid;
+}
+
+/** A thrown value as one of the errors the store rejects with (TypeError unless already typed). */
+function typed(e: unknown, what: string): Error {
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof InternalError) return e;
+  let why: string;
+  try {
+    why = e instanceof Error ? e.message : String(e);
+  } catch {
+    why = 'an unprintable error';
+  }
+  return new TypeError(`CrudjtStore: ${what}: ${why}`);
+}
+
+/** The session as JSON would store it, stopping early when it can not fit. */
+function toPlain(sess: unknown): Record<string, unknown> {
+  let values = 0;
+  const bounded = (_key: string, v: unknown): unknown => {
+    if (++values > MAX_JSON_VALUES || (typeof v === 'string' && v.length > MAX_JSON_STRING)) throw new RangeError(DATA_TOO_BIG);
+    return v;
+  };
+  let plain: unknown;
+  try {
+    const json = JSON.stringify(sess ?? {}, bounded);
+    plain = json === undefined ? undefined : JSON.parse(json);
+  } catch (e) {
+    // Ours, or V8's for a giant string or nesting: all mean "can not fit".
+    if (e instanceof RangeError) throw new RangeError(DATA_TOO_BIG);
+    throw typed(e, 'the session can not be stored (it must serialise as JSON)');
+  }
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+    throw new TypeError('CrudjtStore: a session must be an object');
+  }
+  return plain as Record<string, unknown>;
 }
 
 /** The session (a Session object or plain data) as the record to store. */
 function encode(sess: unknown): Record<string, unknown> {
-  const plain = JSON.parse(JSON.stringify(sess ?? {})) as Record<string, unknown>;
-  const cookie = (plain.cookie ?? {}) as Record<string, unknown>;
+  const plain = toPlain(sess);
+  const rawCookie = plain.cookie;
+  const cookie = (typeof rawCookie === 'object' && rawCookie !== null && !Array.isArray(rawCookie) ? rawCookie : {}) as Record<string, unknown>;
   const c: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cookie)) {
     if (v === undefined || v === null) continue;
@@ -187,7 +233,12 @@ class CrudjtStore extends Base {
 
   /** ttl in seconds for a session's cookie; null = the cookie has already expired. */
   private ttlOf(sess: unknown): number | null {
-    const left = cookieMsLeft(sess);
+    let left: number | null;
+    try {
+      left = cookieMsLeft(sess);
+    } catch (e) {
+      throw typed(e, "the session's cookie can not be read");
+    }
     if (left === null) return this.ttl;
     if (left <= 0) return null;
     return Math.min(MAX_TTL_SECONDS, Math.max(1, Math.ceil(left / 1000)));
@@ -196,7 +247,7 @@ class CrudjtStore extends Base {
   /** The session stored under `sid`, or null (unknown, expired, destroyed). */
   get(sid: string, cb?: Callback<Record<string, unknown> | null>): Promise<Record<string, unknown> | null> {
     return settle((async () => {
-      if (typeof sid !== 'string' || sid.length === 0) return null;
+      if (typeof sid !== 'string' || sid.length === 0 || LONE_SURROGATE.test(sid)) return null;
       const r = await currentBackend().read(tokenFor(sid));
       return r === null ? null : decode(r.data);
     })(), cb);
@@ -216,12 +267,13 @@ class CrudjtStore extends Base {
         await backend.delete(token);
         return;
       }
-      const data = encode(sess);
+      let data: Record<string, unknown> | null = null;
       let packed: Buffer;
       try {
+        data = encode(sess);
         packed = validateData(data);
       } catch (e) {
-        throw explainSize(e, sid, data);
+        throw explainSize(e, sid, data, sess);
       }
       await putOf(backend)(token, packed, ttl, null);
     })(), cb);
@@ -247,15 +299,16 @@ class CrudjtStore extends Base {
 }
 
 /** crudjt's size error, explained for session users. */
-function explainSize(e: unknown, sid: string, data: Record<string, unknown>): unknown {
-  if (!(e instanceof RangeError) || !/256/.test(e.message)) return e;
+function explainSize(e: unknown, sid: string, data: Record<string, unknown> | null, sess: unknown): unknown {
+  if (!(e instanceof RangeError) || e.message !== DATA_TOO_BIG) return typed(e, 'the session can not be stored');
   let bytes = 'more than 256 bytes';
+  let keys = '';
   try {
-    bytes = `${pack(data).length} bytes`;
+    if (data !== null) bytes = `${pack(data).length} bytes`;
+    keys = Object.keys(data ?? (sess as object)).filter((k) => k !== 'cookie').join(', ');
   } catch {
     // keep the generic wording
   }
-  const keys = Object.keys(data).filter((k) => k !== 'cookie').join(', ');
   return new RangeError(
     `CrudjtStore: session ${short(sid)} is ${bytes} of MessagePack (its cookie included), over crudjt's ` +
       `${MAX_PAYLOAD_BYTES}-byte limit per token (session keys: ${keys || 'none'}). crudjt keeps each session ` +

@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { CRUDJT, freshStorePath, startTestMaster } from './00.setup';
 import { RoleChild } from './helpers/child';
-import { hostileData, hostileLimit, hostileToken, isValidLimit, Lazy, materialize, SPECIAL_COUNT, validData } from './helpers/fault-hostile';
+import { hostileData, hostileLimit, hostileToken, hostileValue, isValidLimit, Lazy, materialize, SPECIAL_COUNT, validData } from './helpers/fault-hostile';
 import { pack, unpack } from '../lib/msgpack';
 import { MAX_READS, MAX_SUBJECT_BYTES, MAX_TTL_SECONDS } from '../lib/validation';
 
@@ -360,6 +360,87 @@ function hostileSuite(role: 'master' | 'client', runs: number, counters: Counter
   });
 }
 
+/**
+ * crudjt/express-session under hostile session ids and sessions: every
+ * method returns a Promise that settles with a typed error or a value, calls
+ * its callback exactly once, and a valid session read back is the one set.
+ */
+function hostileStoreSuite(role: 'master' | 'client', runs: number, counters: Counters): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const CrudjtStore = require('../lib/express-session') as typeof import('../lib/express-session');
+  const store = new CrudjtStore();
+  const hostileSid: fc.Arbitrary<unknown> = fc.oneof(
+    hostileToken(['AAAAAAAAAAAAAAAAAAAAAA']),
+    fc.uuid(),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }),
+    fc.constantFrom('a\uD800', '\uDC00b', 'x'.repeat(129), 'x'.repeat(1 << 20), 's:sig.nature', '🔑'),
+  );
+  const hostileSession: fc.Arbitrary<unknown> = fc.oneof(
+    hostileData,
+    fc.tuple(validData, hostileValue).map(([d, c]) => ({ ...d, cookie: c })),
+    fc.tuple(validData, hostileLimit).map(([d, m]) => ({ ...d, cookie: { maxAge: m, expires: m } })),
+  );
+  const counted = async (what: string, fn: () => unknown): Promise<Outcome> => {
+    counters.calls++;
+    const r = await settle(what, fn);
+    if (r.ok) counters.resolved++;
+    else counters.rejected++;
+    return r;
+  };
+  const viaCallback = (what: string, fn: (cb: (e?: unknown) => void) => unknown): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      let calls = 0;
+      fn((e) => {
+        calls++;
+        if (calls > 1) return reject(new Error(`${what}: callback called twice`));
+        if (e !== null && e !== undefined) expectTypedRejection(what, e);
+        setTimeout(() => (calls === 1 ? resolve() : reject(new Error(`${what}: callback called ${calls} times`))), 0);
+      });
+    });
+
+  it(`express-session store get/set/touch/destroy (${role}): ${runs} runs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileSid, hostileSession, async (sidGen, sessGen) => {
+        const sid = materialize(sidGen) as string;
+        const sess = materialize(sessGen);
+        for (const [what, fn] of [
+          ['store.get', () => store.get(sid)],
+          ['store.set', () => store.set(sid, sess)],
+          ['store.touch', () => store.touch(sid, sess)],
+          ['store.get', () => store.get(sid)],
+          ['store.destroy', () => store.destroy(sid)],
+        ] as Array<[string, () => unknown]>) {
+          const r = await counted(what, fn);
+          if (!r.ok) expectTypedRejection(what, r.error);
+          else if (what === 'store.get' && r.value !== null) expect(r.value, what).to.be.an('object');
+        }
+        await viaCallback('store.set(cb)', (cb) => store.set(sid, sess, cb));
+        await viaCallback('store.destroy(cb)', (cb) => store.destroy(sid, cb));
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`a valid session under a hostile-but-string id reads back (${role})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }), fc.integer({ min: 0, max: 1e6 }), async (sid, n) => {
+        const r = await counted('store.set', () => store.set(sid, { n, cookie: { maxAge: 60_000 } }));
+        if (!r.ok) {
+          expectTypedRejection('store.set', r.error);
+          // lone surrogates are refused; in the client role set needs put on the wire
+          const msg = (r.error as Error).message;
+          if (!/lone UTF-16 surrogates|put support/.test(msg)) throw new Error(`valid set rejected: ${msg}`);
+          return;
+        }
+        expect(await store.get(sid)).to.deep.include({ n });
+        await store.destroy(sid);
+        expect(await store.get(sid)).to.equal(null);
+      }),
+      { numRuns: Math.max(20, runs / 5) },
+    );
+  });
+}
+
 describe('hostile arguments to the public API (fast-check)', function () {
   this.timeout(120_000);
   const counters: Counters = { calls: 0, resolved: 0, rejected: 0 };
@@ -376,6 +457,7 @@ describe('hostile arguments to the public API (fast-check)', function () {
       await CRUDJT.Config.shutdownServer();
     });
     hostileSuite('master', 1000, counters);
+    hostileStoreSuite('master', 300, counters);
   });
 
   describe('client role (master in a child process)', () => {
@@ -392,5 +474,6 @@ describe('hostile arguments to the public API (fast-check)', function () {
       expect(alive, `the master child died: ${master.stderr}`).to.equal(true);
     });
     hostileSuite('client', 500, counters);
+    hostileStoreSuite('client', 100, counters);
   });
 });
