@@ -29,11 +29,13 @@ namespace {
 
 // Splits cells with these sizes into k consecutive non-empty groups of at
 // most cap bytes, as even as possible. bounds gets k + 1 indices.
+// cum_scratch: reused storage for the running sums.
 bool PartitionBySize(const std::vector<size_t>& sizes, size_t k, size_t cap,
-                     std::vector<size_t>* bounds) {
+                     std::vector<size_t>* bounds, std::vector<size_t>* cum_scratch) {
   const size_t m = sizes.size();
   if (k == 0 || m < k) return false;
-  std::vector<size_t> cum(m + 1, 0);
+  std::vector<size_t>& cum = *cum_scratch;
+  cum.assign(m + 1, 0);
   for (size_t i = 0; i < m; ++i) cum[i + 1] = cum[i] + sizes[i];
   const size_t total = cum[m];
   bounds->assign(1, 0);
@@ -64,6 +66,17 @@ void EvenBounds(size_t m, size_t k, std::vector<size_t>* bounds) {
   for (size_t j = 0; j <= k; ++j) bounds->push_back(m * j / k);
 }
 
+// Starts loading the cache lines a search of this node reads first: the
+// header (read at once anyway) and the next four lines, which hold a
+// typical leaf's whole slot array (twelve 20-byte slots). The binary search
+// then waits for one memory access instead of three or four in a row.
+inline void PrefetchNodeHead(const uint8_t* p) {
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
+  __builtin_prefetch(p + 192);
+  __builtin_prefetch(p + 256);
+}
+
 TreeKey ToTreeKey(const uint8_t* p) {
   TreeKey k;
   std::memcpy(k.bytes, p, kTreeKeyBytes);
@@ -91,6 +104,7 @@ Status BTreeImpl::Get(const TreeKey& key, std::string* value) {
     const uint8_t* data;
     Status s = pager_->Read(pgno, &data);
     if (!s.ok()) return s;
+    PrefetchNodeHead(data);
     uint8_t* p = const_cast<uint8_t*>(data);  // the views below only read
     if (PageType(p) == page::kInternal) {
       InternalNode n(p);
@@ -118,6 +132,7 @@ Status BTreeImpl::Descend(const uint8_t* key, Step* path, int* depth, bool* foun
     Page* p;
     Status s = pager_->Get(pgno, &p);
     if (!s.ok()) return s;
+    PrefetchNodeHead(p->data);
     path[d].page = p;
     if (PageType(p->data) == page::kInternal) {
       InternalNode n(p->data);
@@ -217,13 +232,13 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
     if (!s.ok()) return s;
   }
   const size_t need = LeafCellSize(value.size());
-  std::unique_ptr<uint8_t[]> tmp(new uint8_t[3 * kPageSize]);
-  std::vector<Cell> cells;
-  std::vector<size_t> sizes;
+  std::vector<Cell>& cells = scratch_.cells;
+  std::vector<size_t>& sizes = scratch_.sizes;
+  std::vector<size_t>& bounds = scratch_.bounds;
   auto gather = [&](Page** window, int w) {
     cells.clear();
     for (int t = 0; t < w; ++t) {
-      uint8_t* copy = tmp.get() + t * kPageSize;
+      uint8_t* copy = scratch_.pages + t * kPageSize;
       std::memcpy(copy, window[t]->data, kPageSize);
       LeafNode n(copy);
       for (int i = 0; i < n.count(); ++i) cells.push_back({n.key(i), n.value(i)});
@@ -235,7 +250,6 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
     sizes.clear();
     for (const Cell& c : cells) sizes.push_back(LeafCellSize(c.value.size()));
   };
-  std::vector<size_t> bounds;
   size_t fl = left ? LeafNode(left->data).free_bytes() : 0;
   size_t fr = right ? LeafNode(right->data).free_bytes() : 0;
   if (std::max(fl, fr) >= need) {
@@ -248,7 +262,7 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
       window[0] = leaf, window[1] = right, first = ci;
     }
     gather(window, 2);
-    if (PartitionBySize(sizes, 2, page::kLeafSpace, &bounds)) {
+    if (PartitionBySize(sizes, 2, page::kLeafSpace, &bounds, &scratch_.cum)) {
       return RedistributeLeaves(path, level, first, window, 2, cells, bounds);
     }
   }
@@ -260,7 +274,7 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
   if (right) window[w++] = right;
   gather(window, w);
   for (size_t k = w + 1; k <= static_cast<size_t>(w) + 2; ++k) {
-    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds)) {
+    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds, &scratch_.cum)) {
       return RedistributeLeaves(path, level, left ? ci - 1 : ci, window, w, cells, bounds);
     }
   }
@@ -271,7 +285,8 @@ Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** wi
                                      const std::vector<Cell>& cells,
                                      const std::vector<size_t>& bounds) {
   const int k = static_cast<int>(bounds.size()) - 1;
-  std::vector<Page*> out(k);
+  assert(k >= 1 && k <= 5);  // a window of at most 3 leaves, at most 2 more
+  Page* out[5] = {};
   for (int j = 0; j < k; ++j) out[j] = j < w ? pager_->MakeWritable(window[j]) : pager_->Allocate();
   for (int j = k; j < w; ++j) pager_->Free(window[j]);
   for (int j = 0; j < k; ++j) {
@@ -300,9 +315,9 @@ Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** wi
     }
     return Status::OK();
   }
-  Entries e;
+  Entries& e = scratch_.parent;
   Unpack(path[level - 1].page->data, &e);
-  Entries ne;
+  Entries& ne = scratch_.fixed;
   ne.child.assign(e.child.begin(), e.child.begin() + first);
   ne.key.assign(e.key.begin(), e.key.begin() + first);
   for (int j = 0; j < k; ++j) {
@@ -318,7 +333,7 @@ Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** wi
     ne.key.push_back(e.key[i - 1]);
     ne.child.push_back(e.child[i]);
   }
-  return FixInternal(path, level - 1, std::move(ne));
+  return FixInternal(path, level - 1, ne);
 }
 
 void BTreeImpl::Unpack(const uint8_t* node, Entries* e) {
@@ -340,7 +355,7 @@ void BTreeImpl::Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from
   for (size_t i = from; i + 1 < to; ++i) n.Append(e.key[i].data(), e.child[i + 1]);
 }
 
-Status BTreeImpl::FixInternal(Step* path, int level, Entries e) {
+Status BTreeImpl::FixInternal(Step* path, int level, const Entries& e) {
   Page* node = path[level].page;
   const size_t nc = e.child.size();
   std::vector<size_t> bounds;
@@ -381,7 +396,7 @@ Status BTreeImpl::FixInternal(Step* path, int level, Entries e) {
   Entries all;
   if (nc > page::kMaxChildren) {
     window[w++] = node;
-    all = std::move(e);
+    all = e;
   } else {
     Page* left = nullptr;
     Page* right = nullptr;
@@ -438,7 +453,7 @@ Status BTreeImpl::FixInternal(Step* path, int level, Entries e) {
     ne.key.push_back(pe.key[i - 1]);
     ne.child.push_back(pe.child[i]);
   }
-  return FixInternal(path, level - 1, std::move(ne));
+  return FixInternal(path, level - 1, ne);
 }
 
 Status BTreeImpl::Delete(const TreeKey& key, bool* existed) {
@@ -489,11 +504,13 @@ Status BTreeImpl::LeafUnderflow(Step* path, int depth) {
   const bool empty = LeafNode(leaf->data).count() == 0;
   size_t k = std::max<size_t>(1, (total + page::kLeafSpace - 1) / page::kLeafSpace);
   if (k >= static_cast<size_t>(w) && !empty) return Status::OK();
-  std::unique_ptr<uint8_t[]> tmp(new uint8_t[3 * kPageSize]);
-  std::vector<Cell> cells;
-  std::vector<size_t> sizes;
+  std::vector<Cell>& cells = scratch_.cells;
+  std::vector<size_t>& sizes = scratch_.sizes;
+  std::vector<size_t>& bounds = scratch_.bounds;
+  cells.clear();
+  sizes.clear();
   for (int t = 0; t < w; ++t) {
-    uint8_t* copy = tmp.get() + t * kPageSize;
+    uint8_t* copy = scratch_.pages + t * kPageSize;
     std::memcpy(copy, window[t]->data, kPageSize);
     LeafNode n(copy);
     for (int i = 0; i < n.count(); ++i) {
@@ -501,10 +518,9 @@ Status BTreeImpl::LeafUnderflow(Step* path, int depth) {
       sizes.push_back(LeafCellSize(n.value(i).size()));
     }
   }
-  std::vector<size_t> bounds;
   for (; k <= static_cast<size_t>(w); ++k) {
     if (k == static_cast<size_t>(w) && !empty) return Status::OK();
-    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds)) {
+    if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds, &scratch_.cum)) {
       return RedistributeLeaves(path, level, left ? ci - 1 : ci, window, w, cells, bounds);
     }
   }

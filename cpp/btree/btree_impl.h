@@ -85,7 +85,7 @@ class BTreeImpl : public BTree {
                             const std::vector<Cell>& cells, const std::vector<size_t>& bounds);
   // Writes e into the internal node path[level], splitting, merging or
   // collapsing the root as needed, up to the root.
-  Status FixInternal(Step* path, int level, Entries e);
+  Status FixInternal(Step* path, int level, const Entries& e);
   static void Unpack(const uint8_t* node, Entries* e);
   static void Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from, size_t to);
   Status CommitAsIs();
@@ -95,6 +95,16 @@ class BTreeImpl : public BTree {
   const BTreeOptions options_;
   Status vacuum_error_;  // the periodic vacuum stops after an error
   std::vector<uint8_t> used_;  // scratch of Relocate
+  // Reused by splits and merges (InsertOverflow, LeafUnderflow and the
+  // RedistributeLeaves they call), so that they allocate nothing once warm.
+  struct Scratch {
+    uint8_t pages[3 * kPageSize];  // copies of the leaves being rewritten
+    std::vector<Cell> cells;
+    std::vector<size_t> sizes, bounds, cum;
+    Entries parent, fixed;  // the parent unpacked, and rewritten
+  };
+  std::unique_ptr<Scratch> scratch_owner_{new Scratch};
+  Scratch& scratch_ = *scratch_owner_;
 };
 
 }  // namespace crudjt
