@@ -622,7 +622,7 @@ Status BTreeImpl::Scan(const TreeKey* after, size_t limit,
 // until the checkpoint commits, reusable after, and, once no tree page
 // lies above it, given back by the next BeginCheckpoint (page count) and
 // cut off the file once both meta pages on disk have the smaller count.
-Status BTreeImpl::Relocate(uint32_t goal, size_t max_pages, size_t* moved) {
+Status BTreeImpl::Relocate(uint32_t goal, size_t max_pages, size_t* moved, size_t max_reads) {
   *moved = 0;
   if (pager_->root() == 0 || max_pages == 0) return Status::OK();
   pager_->UsedMap(&used_);
@@ -633,7 +633,12 @@ Status BTreeImpl::Relocate(uint32_t goal, size_t max_pages, size_t* moved) {
   while (*moved < max_pages && attempts++ < 2 * max_pages) {
     while (h > goal && !used_[h - 1]) --h;
     if (h <= goal) break;
-    const uint32_t target = --h;
+    const uint32_t target = h - 1;
+    if (!pager_->resident(target)) {
+      if (max_reads == 0) break;
+      --max_reads;
+    }
+    --h;
     Page* p;
     s = pager_->Get(target, &p);
     if (!s.ok()) break;
@@ -701,6 +706,11 @@ Status BTreeImpl::Relocate(uint32_t goal, size_t max_pages, size_t* moved) {
   return s;
 }
 
+// Pages a periodic vacuum may read from disk (the owner's mutex is held):
+// pages at the end of the file were mostly written recently and are still
+// cached; the rest wait for later checkpoints or the close.
+constexpr size_t kVacuumReadsPerCheckpoint = 64;
+
 Status BTreeImpl::BeginCheckpoint(std::string_view user_meta,
                                   std::unique_ptr<CheckpointSnapshot>* snap) {
   if (options_.vacuum_pages_per_checkpoint > 0 && vacuum_error_.ok() &&
@@ -722,7 +732,7 @@ Status BTreeImpl::BeginCheckpoint(std::string_view user_meta,
       const uint64_t goal = page::kMetaPages + tree + headroom;
       size_t moved;
       Status s = Relocate(static_cast<uint32_t>(std::min<uint64_t>(goal, UINT32_MAX)),
-                          static_cast<size_t>(budget), &moved);
+                          static_cast<size_t>(budget), &moved, kVacuumReadsPerCheckpoint);
       // A page that cannot be read stays where it is; the checkpoint goes
       // on, and the call that reads the page reports it.
       if (!s.ok()) vacuum_error_ = s;

@@ -50,9 +50,10 @@ struct BTreeOptions {
   // Incremental vacuum (doc/file_format.md, "Vacuum"). When the file holds
   // more free pages than copy-on-write needs (twice the pages dirtied since
   // the last checkpoint, at least an eighth of the tree each, plus 64),
-  // BeginCheckpoint first moves up to this many tree pages from the end of
-  // the file into low free pages, so the end of the file empties and later
-  // checkpoints cut it off. 0 disables it.
+  // BeginCheckpoint first moves up to this many tree pages (reading at most
+  // 64 of them from disk) from the end of the file into low free pages, so
+  // the end of the file empties and later checkpoints cut it off. 0
+  // disables it.
   size_t vacuum_pages_per_checkpoint = 1024;
   // Close() (and the destructor) vacuums fully when the tree is clean.
   bool vacuum_on_close = true;

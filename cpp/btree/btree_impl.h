@@ -53,7 +53,10 @@ class BTreeImpl : public BTree {
   // rewrites the page's path from the root, copy-on-write). Stops early
   // when no reusable numbers below the next page are left. *moved counts
   // the pages moved. The file shrinks once checkpoints commit the moves.
-  Status Relocate(uint32_t goal, size_t max_pages, size_t* moved);
+  // Also stops before a page that is not in the cache once max_reads pages
+  // were read from disk (a periodic vacuum runs under the owner's mutex).
+  Status Relocate(uint32_t goal, size_t max_pages, size_t* moved,
+                  size_t max_reads = SIZE_MAX);
   Pager* TEST_pager() { return pager_.get(); }
   // The number of the leaf that holds (or would hold) key.
   Status TEST_LeafOf(const TreeKey& key, uint32_t* pgno);

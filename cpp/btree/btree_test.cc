@@ -954,6 +954,22 @@ TEST_CASE("BTree: checkpoints vacuum at most vacuum_pages_per_checkpoint pages e
   ExpectEqual(t.get(), m);
 }
 
+TEST_CASE("BTree: a checkpoint's vacuum reads at most 64 pages from disk") {
+  std::string path = TempPath("vacuum_reads.pages");
+  Model m = Fragmented(path, 20000);
+  BTreeOptions o;
+  o.vacuum_pages_per_checkpoint = 100000;
+  o.vacuum_on_close = false;
+  auto t = OpenTreeWith(path, o);  // nothing cached: every page to move is on disk
+  REQUIRE(Checkpoint(t.get(), "U3").ok());
+  const uint64_t first = t->GetStats().pages_relocated;
+  CHECK(first > 0);
+  CHECK(first <= 64);
+  REQUIRE(Checkpoint(t.get(), "U3").ok());
+  CHECK(t->GetStats().pages_relocated - first <= 64);
+  ExpectEqual(t.get(), m);
+}
+
 TEST_CASE("BTree: Relocate moves dirty pages too, and the tree stays consistent") {
   std::string path = TempPath("vacuum_dirty.pages");
   auto t = OpenTreeWith(path, NoVacuum());

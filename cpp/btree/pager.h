@@ -177,6 +177,7 @@ class Pager {
     return reusable_.size() + pending_.size() + inflight_pending_.size();
   }
   uint64_t reusable_pages() const { return reusable_.size(); }
+  bool resident(uint32_t pgno) const { return pgno < table_.size() && table_[pgno].page != nullptr; }
   // (*used)[n] = 1 when page n holds a tree page (clean, dirty or frozen),
   // 0 for meta, free and free-list pages; sized page_count(). Also sorts
   // the reusable numbers so that the lowest are handed out first.
