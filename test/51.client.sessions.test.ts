@@ -204,6 +204,23 @@ describe('sessions over gRPC (client role)', () => {
       }
     });
 
+    it('put (PutToken) creates or replaces the record under a token the client chose', async () => {
+      const raw = new GrpcClientBackend('127.0.0.1', master().port, 5000);
+      try {
+        const sid = 'session-id-chosen-by-the-app-0123456789';
+        expect(await raw.put(sid, pack({ v: 1 }), 60, null)).to.equal(false);
+        expect(await master().call('read', sid)).to.deep.equal({ metadata: { ttl: 60 }, data: { v: 1 } });
+        expect(await raw.put(sid, pack({ v: 2 }), null, null)).to.equal(true);
+        expect(await CRUDJT.read(sid)).to.deep.equal({ data: { v: 2 } });
+        await expectReject(raw.put('short', pack({ v: 1 }), null, null), TypeError);
+        await expectReject(raw.put('x'.repeat(129), pack({ v: 1 }), null, null), TypeError);
+        await expectReject(raw.put(sid, Buffer.from([0x90]), null, null), TypeError, 'Must be a Hash (Object)');
+        expect(await CRUDJT.delete(sid)).to.equal(true);
+      } finally {
+        await raw.close();
+      }
+    });
+
     it("the master validates what the wire carries (the client's own checks bypassed)", async () => {
       for (const batch of [true, false]) {
         const raw = new GrpcClientBackend('127.0.0.1', master().port, 5000, { batch });
@@ -247,6 +264,12 @@ describe('sessions over gRPC (client role)', () => {
         await expectReject(CRUDJT.revokeSubject('u1'), InternalError, /does not support revokeSubject/);
         await expectReject(CRUDJT.listSubject('u1'), InternalError, /does not support listSubject/);
         await expectReject(CRUDJT.revokeHandle('h'), InternalError, /does not support revokeHandle/);
+        const raw = new GrpcClientBackend('127.0.0.1', old.port, 5000);
+        try {
+          await expectReject(raw.put('a'.repeat(22), pack({ a: 1 }), null, null), InternalError, /does not support put/);
+        } finally {
+          await raw.close();
+        }
       });
 
       it('plain creates, reads and deletes keep working', async () => {

@@ -53,6 +53,7 @@ import type { BatchResponse__Output } from './generated/token/BatchResponse';
 import type { CreateTokenResponse__Output } from './generated/token/CreateTokenResponse';
 import type { DeleteTokenResponse__Output } from './generated/token/DeleteTokenResponse';
 import type { ListSubjectResponse__Output } from './generated/token/ListSubjectResponse';
+import type { PutTokenResponse__Output } from './generated/token/PutTokenResponse';
 import type { ReadTokenResponse__Output } from './generated/token/ReadTokenResponse';
 import type { RevokeHandleResponse__Output } from './generated/token/RevokeHandleResponse';
 import type { RevokeSubjectResponse__Output } from './generated/token/RevokeSubjectResponse';
@@ -357,6 +358,22 @@ export class GrpcClientBackend implements Backend {
       if (s.silence_read > 0) metadata.silence_read = s.silence_read;
       return { handle: s.handle, metadata };
     });
+  }
+
+  /**
+   * Backend.put (internal, for the session store): the record of a token
+   * the caller chose, over PutToken. InternalError from a master without it.
+   */
+  async put(token: string, packed: Buffer, ttl: Limit, silenceRead: Limit): Promise<boolean> {
+    const res = await this.call<object, PutTokenResponse__Output>(
+      'PutToken',
+      { token, packed_data: packed, ttl: limitToWire(ttl), silence_read: limitToWire(silenceRead) },
+      undefined,
+      (err) => ((err as { code?: unknown })?.code === grpc.status.UNIMPLEMENTED
+        ? new InternalError(`CRUDJT master at ${this.address} does not support put (PutToken: another crudjt SDK, or an older version); upgrade the master`)
+        : fromGrpcError(err, this.address, this.deadlineMs)),
+    );
+    return res.result;
   }
 
   async revokeHandle(handle: string): Promise<boolean> {

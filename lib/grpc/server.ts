@@ -16,11 +16,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { Backend, BatchOp, BatchOutcome } from '../backend';
-import { ERROR_CLASS_METADATA_KEY, InvalidState, toGrpcError } from '../errors';
+import { ERROR_CLASS_METADATA_KEY, InternalError, InvalidState, toGrpcError } from '../errors';
 import { NIL, pack } from '../msgpack';
 import {
   MAX_READS,
   MAX_TTL_SECONDS,
+  validateChosenToken,
   validateHandle,
   validatePackedData,
   validateSubject,
@@ -72,14 +73,15 @@ export class TokenServiceMaster {
   }
 
   /**
-   * The four original unary RPCs (the hot ones for other SDKs' clients), by
-   * path, for raw_batch.ts to serve on HTTP/2 directly with the same handlers.
+   * The four original unary RPCs (the hot ones for other SDKs' clients) and
+   * PutToken (a session store's every save), by path, for raw_batch.ts to
+   * serve on HTTP/2 directly with the same handlers.
    */
   unaryRoutes(): Map<string, UnaryRoute> {
     const service = withBatchCodec(tokenProto().TokenService.service);
     const handlers = this.handlers() as unknown as Record<string, grpc.handleUnaryCall<unknown, unknown>>;
     const routes = new Map<string, UnaryRoute>();
-    for (const name of ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken']) {
+    for (const name of ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'PutToken']) {
       const method = service[name] as grpc.MethodDefinition<unknown, unknown>;
       routes.set(method.path, { method, handler: handlers[name] });
     }
@@ -159,6 +161,18 @@ export class TokenServiceMaster {
       RevokeHandle: (call, callback) => {
         count('RevokeHandle');
         respond(callback, async () => ({ result: await backend.revokeHandle(validateHandle(wellFormed(call.request).handle)) }));
+      },
+      PutToken: (call, callback) => {
+        count('PutToken');
+        respond(callback, async () => {
+          const req = call.request;
+          const token = validateChosenToken(req.token);
+          const packed = validatePackedData(req.packed_data);
+          const ttl = validateWireLimit(req.ttl, 'ttl', MAX_TTL_SECONDS);
+          const silenceRead = validateWireLimit(req.silence_read, 'silence_read', MAX_READS);
+          if (backend.put === undefined) throw new InternalError('this master can not put a record under a chosen token');
+          return { result: await backend.put(token, packed, ttl, silenceRead) };
+        });
       },
       Batch: (call) => {
         serveBatchStream(backend, call);

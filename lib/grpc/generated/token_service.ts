@@ -11,6 +11,8 @@ import type { DeleteTokenRequest as _token_DeleteTokenRequest, DeleteTokenReques
 import type { DeleteTokenResponse as _token_DeleteTokenResponse, DeleteTokenResponse__Output as _token_DeleteTokenResponse__Output } from './token/DeleteTokenResponse';
 import type { ListSubjectRequest as _token_ListSubjectRequest, ListSubjectRequest__Output as _token_ListSubjectRequest__Output } from './token/ListSubjectRequest';
 import type { ListSubjectResponse as _token_ListSubjectResponse, ListSubjectResponse__Output as _token_ListSubjectResponse__Output } from './token/ListSubjectResponse';
+import type { PutTokenRequest as _token_PutTokenRequest, PutTokenRequest__Output as _token_PutTokenRequest__Output } from './token/PutTokenRequest';
+import type { PutTokenResponse as _token_PutTokenResponse, PutTokenResponse__Output as _token_PutTokenResponse__Output } from './token/PutTokenResponse';
 import type { ReadTokenRequest as _token_ReadTokenRequest, ReadTokenRequest__Output as _token_ReadTokenRequest__Output } from './token/ReadTokenRequest';
 import type { ReadTokenResponse as _token_ReadTokenResponse, ReadTokenResponse__Output as _token_ReadTokenResponse__Output } from './token/ReadTokenResponse';
 import type { RevokeHandleRequest as _token_RevokeHandleRequest, RevokeHandleRequest__Output as _token_RevokeHandleRequest__Output } from './token/RevokeHandleRequest';
@@ -42,6 +44,8 @@ export interface ProtoGrpcType {
     DeleteTokenResponse: MessageTypeDefinition<_token_DeleteTokenResponse, _token_DeleteTokenResponse__Output>
     ListSubjectRequest: MessageTypeDefinition<_token_ListSubjectRequest, _token_ListSubjectRequest__Output>
     ListSubjectResponse: MessageTypeDefinition<_token_ListSubjectResponse, _token_ListSubjectResponse__Output>
+    PutTokenRequest: MessageTypeDefinition<_token_PutTokenRequest, _token_PutTokenRequest__Output>
+    PutTokenResponse: MessageTypeDefinition<_token_PutTokenResponse, _token_PutTokenResponse__Output>
     ReadTokenRequest: MessageTypeDefinition<_token_ReadTokenRequest, _token_ReadTokenRequest__Output>
     ReadTokenResponse: MessageTypeDefinition<_token_ReadTokenResponse, _token_ReadTokenResponse__Output>
     RevokeHandleRequest: MessageTypeDefinition<_token_RevokeHandleRequest, _token_RevokeHandleRequest__Output>

@@ -10,6 +10,8 @@ import type { DeleteTokenRequest as _token_DeleteTokenRequest, DeleteTokenReques
 import type { DeleteTokenResponse as _token_DeleteTokenResponse, DeleteTokenResponse__Output as _token_DeleteTokenResponse__Output } from '../token/DeleteTokenResponse';
 import type { ListSubjectRequest as _token_ListSubjectRequest, ListSubjectRequest__Output as _token_ListSubjectRequest__Output } from '../token/ListSubjectRequest';
 import type { ListSubjectResponse as _token_ListSubjectResponse, ListSubjectResponse__Output as _token_ListSubjectResponse__Output } from '../token/ListSubjectResponse';
+import type { PutTokenRequest as _token_PutTokenRequest, PutTokenRequest__Output as _token_PutTokenRequest__Output } from '../token/PutTokenRequest';
+import type { PutTokenResponse as _token_PutTokenResponse, PutTokenResponse__Output as _token_PutTokenResponse__Output } from '../token/PutTokenResponse';
 import type { ReadTokenRequest as _token_ReadTokenRequest, ReadTokenRequest__Output as _token_ReadTokenRequest__Output } from '../token/ReadTokenRequest';
 import type { ReadTokenResponse as _token_ReadTokenResponse, ReadTokenResponse__Output as _token_ReadTokenResponse__Output } from '../token/ReadTokenResponse';
 import type { RevokeHandleRequest as _token_RevokeHandleRequest, RevokeHandleRequest__Output as _token_RevokeHandleRequest__Output } from '../token/RevokeHandleRequest';
@@ -64,6 +66,15 @@ export interface TokenServiceClient extends grpc.Client {
   listSubject(argument: _token_ListSubjectRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_ListSubjectResponse__Output>): grpc.ClientUnaryCall;
   listSubject(argument: _token_ListSubjectRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_ListSubjectResponse__Output>): grpc.ClientUnaryCall;
   listSubject(argument: _token_ListSubjectRequest, callback: grpc.requestCallback<_token_ListSubjectResponse__Output>): grpc.ClientUnaryCall;
+  
+  PutToken(argument: _token_PutTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  PutToken(argument: _token_PutTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  PutToken(argument: _token_PutTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  PutToken(argument: _token_PutTokenRequest, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  putToken(argument: _token_PutTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  putToken(argument: _token_PutTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  putToken(argument: _token_PutTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
+  putToken(argument: _token_PutTokenRequest, callback: grpc.requestCallback<_token_PutTokenResponse__Output>): grpc.ClientUnaryCall;
   
   ReadToken(argument: _token_ReadTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
   ReadToken(argument: _token_ReadTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_token_ReadTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -132,6 +143,8 @@ export interface TokenServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListSubject: grpc.handleUnaryCall<_token_ListSubjectRequest__Output, _token_ListSubjectResponse>;
   
+  PutToken: grpc.handleUnaryCall<_token_PutTokenRequest__Output, _token_PutTokenResponse>;
+  
   ReadToken: grpc.handleUnaryCall<_token_ReadTokenRequest__Output, _token_ReadTokenResponse>;
   
   RevokeHandle: grpc.handleUnaryCall<_token_RevokeHandleRequest__Output, _token_RevokeHandleResponse>;
@@ -152,6 +165,7 @@ export interface TokenServiceDefinition extends grpc.ServiceDefinition {
   DeleteToken: MethodDefinition<_token_DeleteTokenRequest, _token_DeleteTokenResponse, _token_DeleteTokenRequest__Output, _token_DeleteTokenResponse__Output>
   ExecuteBatch: MethodDefinition<_token_BatchRequest, _token_BatchResponse, _token_BatchRequest__Output, _token_BatchResponse__Output>
   ListSubject: MethodDefinition<_token_ListSubjectRequest, _token_ListSubjectResponse, _token_ListSubjectRequest__Output, _token_ListSubjectResponse__Output>
+  PutToken: MethodDefinition<_token_PutTokenRequest, _token_PutTokenResponse, _token_PutTokenRequest__Output, _token_PutTokenResponse__Output>
   ReadToken: MethodDefinition<_token_ReadTokenRequest, _token_ReadTokenResponse, _token_ReadTokenRequest__Output, _token_ReadTokenResponse__Output>
   RevokeHandle: MethodDefinition<_token_RevokeHandleRequest, _token_RevokeHandleResponse, _token_RevokeHandleRequest__Output, _token_RevokeHandleResponse__Output>
   RevokeSubject: MethodDefinition<_token_RevokeSubjectRequest, _token_RevokeSubjectResponse, _token_RevokeSubjectRequest__Output, _token_RevokeSubjectResponse__Output>
