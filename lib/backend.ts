@@ -116,7 +116,10 @@ export interface Stats {
 }
 
 /** RPC names counted in Stats.requests, in this order. */
-export const RPC_NAMES = ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'Batch', 'ExecuteBatch', 'Stats'] as const;
+export const RPC_NAMES = [
+  'CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'Batch', 'ExecuteBatch', 'Stats',
+  'TouchToken', 'RevokeSubject', 'ListSubject', 'RevokeHandle', 'PutToken',
+] as const;
 
 /** Builds the read result from engine figures (ms left, reads left; -1 = none). */
 export function buildReadResult(data: Record<string, unknown>, ttlLeftMs: number, readsLeft: number): ReadResult {

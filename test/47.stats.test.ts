@@ -16,7 +16,7 @@ const NUMBER_FIELDS = [
   'tokens', 'page_file_bytes', 'log_bytes', 'pages_total', 'pages_free', 'last_fsync_ms', 'last_checkpoint_ms',
   'last_sweep_ms', 'last_sweep_removed', 'cache_entries', 'cache_hits', 'cache_misses', 'cache_hit_rate', 'uptime_ms',
 ];
-const RPCS = ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'Batch', 'ExecuteBatch', 'Stats'];
+const RPCS = ['CreateToken', 'ReadToken', 'UpdateToken', 'DeleteToken', 'Batch', 'ExecuteBatch', 'Stats', 'TouchToken', 'RevokeSubject', 'ListSubject', 'RevokeHandle', 'PutToken'];
 
 function expectShape(st: CRUDJT.Stats): void {
   expect(Object.keys(st).sort()).to.deep.equal([...NUMBER_FIELDS, 'cache_enabled', 'requests', 'operations'].sort());
