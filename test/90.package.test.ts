@@ -114,6 +114,8 @@ describe('npm package (pack, install without a compiler, use)', function () {
       'dist/index.mjs',
       'dist/binding.js',
       'dist/cli/crudjt-server.js',
+      'dist/express-session.js',
+      'dist/cluster/index.js',
       'binding.d.ts',
       'proto/token_service.proto',
       'CMakeLists.txt',
@@ -257,6 +259,22 @@ export async function main(): Promise<void> {
       const r = run(path.join(binDir, 'node'), [tsc, '-p', config], { cwd: project, env });
       expect(r.status, `${config}:\n${r.stdout}${r.stderr}`).to.equal(0);
     }
+  });
+
+  it('the installed package has the session features: subjects, touch, crudjt/express-session', function () {
+    const main = path.join(project, 'sessions.cjs');
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'sessions-roundtrip.cjs'), main);
+    const r = run(path.join(binDir, 'node'), [main, path.join(tmp, 'store-sessions')], { cwd: project, env });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).to.deep.equal({
+      touched: true,
+      ttl: 120,
+      listed: 1,
+      user: 'ada',
+      afterDestroy: null,
+      revoked: 1,
+      afterRevoke: null,
+    });
   });
 
   it('the installed crudjt-server bin runs --help', function () {
