@@ -144,10 +144,18 @@ Status Aead::Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
   std::string ad_copy, pt_copy;
   if (Overlaps(*out, ad.data(), ad.size())) ad = ad_copy.assign(ad);
   if (Overlaps(*out, plaintext.data(), plaintext.size())) plaintext = pt_copy.assign(plaintext);
-
-  Impl& im = *impl_;
   out->resize(plaintext.size() + kAeadTagBytes);
-  uint8_t* dst = reinterpret_cast<uint8_t*>(&(*out)[0]);
+  Status s = SealTo(nonce, ad, plaintext, reinterpret_cast<uint8_t*>(&(*out)[0]));
+  if (!s.ok()) out->clear();
+  return s;
+}
+
+Status Aead::SealTo(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
+                    std::string_view plaintext, uint8_t* dst) {
+  if (plaintext.size() > size_t(INT_MAX) - kAeadTagBytes || ad.size() > size_t(INT_MAX)) {
+    return Status::InvalidArgument("AEAD input larger than 2 GiB");
+  }
+  Impl& im = *impl_;
   int len = 0;
   bool ok = im.Start(nonce, 1);
   if (ok && !ad.empty()) {
@@ -165,10 +173,7 @@ Status Aead::Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
     written += len;
   }
   ok = ok && size_t(written) == plaintext.size() && im.TagParam(dst + plaintext.size(), false);
-  if (!ok) {
-    out->clear();
-    return Status::IOError("ChaCha20-Poly1305 encryption failed");
-  }
+  if (!ok) return Status::IOError("ChaCha20-Poly1305 encryption failed");
   return Status::OK();
 }
 

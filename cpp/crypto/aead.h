@@ -40,6 +40,11 @@ class Aead {
   Status Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
               std::string_view plaintext, std::string* out);
 
+  // The same into dst[plaintext.size() + 16], which must not overlap the
+  // inputs (no allocation: the store seals straight into a record).
+  Status SealTo(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
+                std::string_view plaintext, uint8_t* dst);
+
   // Inverse of Seal. Corruption if the tag does not verify (wrong key, wrong
   // ad, or altered bytes); *plaintext is then left empty.
   Status Open(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,

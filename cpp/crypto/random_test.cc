@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <set>
 #include <string>
@@ -48,4 +51,43 @@ TEST_CASE("RandomBytes.SixteenByteTokensDoNotRepeat") {
     REQUIRE(RandomBytes(t, sizeof(t)).ok());
     CHECK(seen.insert(std::string(t, 16)).second);
   }
+}
+
+TEST_CASE("BufferedRandomBytes.NeverHandsOutTheSameBytesTwice") {
+  std::set<std::string> seen;
+  // Crosses many 4 KiB refills, with draws that straddle a block's end.
+  for (int i = 0; i < 20000; ++i) {
+    char t[40];
+    const size_t n = 16 + size_t(i % 25);
+    REQUIRE(BufferedRandomBytes(t, n).ok());
+    CHECK(seen.insert(std::string(t, 16)).second);
+  }
+  std::vector<uint8_t> big(5000, 0);
+  REQUIRE(BufferedRandomBytes(big.data(), big.size()).ok());  // straight to the OS
+  size_t zeros = 0;
+  for (uint8_t v : big) zeros += v == 0;
+  CHECK(zeros < 100);
+}
+
+TEST_CASE("BufferedRandomBytes.AForkedChildDoesNotRepeatItsParentsBytes") {
+  uint8_t warm[16];
+  REQUIRE(BufferedRandomBytes(warm, sizeof(warm)).ok());  // the buffer holds ~4 KiB now
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    uint8_t mine[32];
+    if (!BufferedRandomBytes(mine, sizeof(mine)).ok()) _exit(1);
+    _exit(write(fds[1], mine, sizeof(mine)) == ssize_t(sizeof(mine)) ? 0 : 2);
+  }
+  close(fds[1]);
+  uint8_t parent[32], child[32];
+  REQUIRE(BufferedRandomBytes(parent, sizeof(parent)).ok());
+  REQUIRE(read(fds[0], child, sizeof(child)) == ssize_t(sizeof(child)));
+  close(fds[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(std::memcmp(parent, child, sizeof(parent)) != 0);
 }
