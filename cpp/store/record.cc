@@ -12,6 +12,12 @@ void SealedRecord::Encode(const RecordHead& head, const uint8_t nonce[kAeadNonce
                           std::string_view sealed, std::string* out) {
   out->resize(kRecordV2HeadBytes + sealed.size());
   uint8_t* p = reinterpret_cast<uint8_t*>(&(*out)[0]);
+  EncodeHead(head, nonce, p);
+  if (!sealed.empty()) std::memcpy(p + kRecordV2HeadBytes, sealed.data(), sealed.size());
+}
+
+void SealedRecord::EncodeHead(const RecordHead& head, const uint8_t nonce[kAeadNonceBytes],
+                              uint8_t* p) {
   EncodeFixed64(p, (uint64_t(head.expires_at_ms) & kExpiryMask) | (uint64_t(kRecordFormat2) << 56));
   EncodeFixed64(p + 8, uint64_t(head.reads_left));
   EncodeFixed32(p + 16, head.key_id);
@@ -22,7 +28,6 @@ void SealedRecord::Encode(const RecordHead& head, const uint8_t nonce[kAeadNonce
     std::memset(p + 21, 0, kSubjectHashBytes);
   }
   std::memcpy(p + kRecordV2FixedBytes, nonce, kAeadNonceBytes);
-  if (!sealed.empty()) std::memcpy(p + kRecordV2HeadBytes, sealed.data(), sealed.size());
 }
 
 Status SealedRecord::Decode(std::string_view value, RecordHead* head, const uint8_t** nonce,

@@ -68,6 +68,12 @@ class SealedRecord {
   static void Encode(const RecordHead& head, const uint8_t nonce[kAeadNonceBytes],
                      std::string_view sealed, std::string* out);
 
+  // Writes the kRecordV2HeadBytes head (fields and nonce) to out[0..61):
+  // Encode without the copy of the sealed bytes, for a caller that seals
+  // straight into out + kRecordV2HeadBytes.
+  static void EncodeHead(const RecordHead& head, const uint8_t nonce[kAeadNonceBytes],
+                         uint8_t* out);
+
   // Parses `value` (a tree value) of either format. Corruption when it is
   // too short to hold a head, a nonce and a tag, its format byte or flags
   // are unknown, a subject-less record's subject bytes are not zero, or its

@@ -224,9 +224,23 @@ Status StoreImpl::Recover(OpenInfo* info) {
     }
   }
 
-  auto apply = [this](wal::RecordType type, uint64_t, std::string_view payload) -> Status {
+  std::vector<TreeKey> touched_entries;  // for RepairIndexLocked
+  auto apply = [this, &touched_entries](wal::RecordType type, uint64_t,
+                                        std::string_view payload) -> Status {
     TreeKey key;
     std::memcpy(key.bytes, payload.data(), kTreeKeyBytes);
+    if (type == wal::kPut && SubjectIndex::IsEntryValue(payload.substr(kTreeKeyBytes))) {
+      touched_entries.push_back(key);
+    } else if (type == wal::kDelete) {
+      std::string cur;
+      RecordHead head;
+      const uint8_t* nonce;
+      std::string_view sealed;
+      if (tree_->Get(key, &cur).ok() && !SubjectIndex::IsEntryValue(cur) &&
+          SealedRecord::Decode(cur, &head, &nonce, &sealed).ok() && head.has_subject) {
+        touched_entries.push_back(SubjectIndex::EntryKey(head.subject, key));
+      }
+    }
     // The counters follow the replayed changes exactly as they followed the
     // live ones.
     return ApplyChange(type, key, payload.substr(kTreeKeyBytes), ValueClass::kUnknown);
@@ -254,6 +268,10 @@ Status StoreImpl::Recover(OpenInfo* info) {
   }
   if (!s.ok()) return s;
   log_ = std::move(w);
+  if (!touched_entries.empty()) {
+    s = RepairIndexLocked(&touched_entries);
+    if (!s.ok()) return s;
+  }
   if (!fresh && (rotated || meta.version == 1)) {
     // The counters depend on which key is current; the change of key (or a
     // format-1 store, which kept none) needs one full count.
@@ -334,7 +352,7 @@ Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl
   if (nonce_in != nullptr) {
     std::memcpy(nonce, nonce_in, sizeof(nonce));
   } else {
-    s = RandomBytes(nonce, sizeof(nonce));
+    s = BufferedRandomBytes(nonce, sizeof(nonce));
     if (!s.ok()) return s;
   }
   RecordHead head;
@@ -349,13 +367,15 @@ Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl
   const size_t ad_len = SealedRecord::AssociatedData(key.bytes, head, ad);
   std::unique_ptr<Aead> aead = TakeAead(0);
   if (!aead) return Status::IOError("cannot create an AEAD context");
-  std::string sealed;
-  s = aead->Seal(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), payload,
-                 &sealed);
+  // Head and ciphertext written in place: one allocation, no copy.
+  record->resize(kRecordV2HeadBytes + payload.size() + kAeadTagBytes);
+  uint8_t* p = reinterpret_cast<uint8_t*>(&(*record)[0]);
+  SealedRecord::EncodeHead(head, nonce, p);
+  s = aead->SealTo(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), payload,
+                   p + kRecordV2HeadBytes);
   ReturnAead(0, std::move(aead));
-  if (!s.ok()) return s;
-  SealedRecord::Encode(head, nonce, sealed, record);
-  return Status::OK();
+  if (!s.ok()) record->clear();
+  return s;
 }
 
 Status StoreImpl::Unseal(const TreeKey& key, std::string_view record, std::string* payload) {

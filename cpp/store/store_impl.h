@@ -42,6 +42,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "btree/btree.h"
@@ -139,6 +140,13 @@ class StoreImpl : public Store {
   void TEST_SetLogSizeLimit(uint64_t max_bytes);
   void TEST_FailLogTruncate(bool fail);
   uint64_t TEST_CheckpointCount() const { return checkpoints_.load(); }
+  // Walks the whole tree under mu_ and checks the subject index against the
+  // records: every index entry names an existing token record of its
+  // subject (under the key the entry's key is made from), every token
+  // record with a subject has its entry, and the entry and previous-key
+  // counters equal what the walk counted. Corruption naming the first
+  // problem otherwise.
+  Status TEST_CheckIndex();
 
  private:
   // The tree keys a token may live under: the masked hash, and in a store
@@ -158,8 +166,16 @@ class StoreImpl : public Store {
     ValueClass old;  // what the key held before (kUnknown: look it up)
   };
   struct Pending {
-    std::vector<Change> changes;
+    std::vector<Change> changes;  // append with push_back; shrink only by Clear/Truncate
+    // The newest change of `key`, or null. Linear up to kLinearFind
+    // changes, then through a hash index built as changes are appended (a
+    // batch of 4096 updates would otherwise cost 4096^2 key compares).
     const Change* Find(const TreeKey& key) const;
+    void Clear();
+    void Truncate(size_t n);
+    static constexpr size_t kLinearFind = 32;
+    mutable std::unordered_map<uint64_t, uint32_t> by_prefix;  // first 8 key bytes -> index
+    mutable size_t indexed = 0;  // changes[0..indexed) are in by_prefix
   };
   // Sealed outside the lock for a create/update.
   struct Sealed {
@@ -220,12 +236,21 @@ class StoreImpl : public Store {
   struct OpState;
   void PrepareOp(const BatchOp& op, OpState* st);
   void RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending* p);
-  Status RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult>* results);
+  // states[n] and results[n] are the caller's (the stack for single ops).
+  Status RunBatch(const BatchOp* ops, size_t n, OpState* states, BatchResult* results);
+  Status RunOne(const BatchOp& op, BatchResult* out);
   // Under mu_: recounts index entries and previous-key records (a full
   // scan; at open after a key change or a format upgrade).
   Status RecountLocked();
 
   Status Recover(OpenInfo* info);
+  // Under mu_, after replay: a batch cut short by a crash (its log write
+  // torn, the complete records before the cut replayed) can leave an index
+  // entry without its token record (entries are logged before their record
+  // is put and after it is deleted). Deletes, through the log, every entry
+  // among `touched` (entries the replay put, and entries of subject records
+  // it deleted) whose record is not a token record of its subject.
+  Status RepairIndexLocked(std::vector<TreeKey>* touched);
   // The whole checkpoint; `force` also checkpoints a clean tree.
   Status DoCheckpoint(bool force);
   std::string EncodeMeta(uint64_t replay_from) const;  // under mu_
@@ -266,6 +291,8 @@ class StoreImpl : public Store {
   std::vector<uint64_t> old_segments_;   // guarded by mu_: seqs still needed by recovery
   uint64_t old_segments_bytes_ = 0;      // guarded by mu_
   uint64_t next_lsn_ = 1;                // guarded by mu_
+  Pending pending_;                      // guarded by mu_: RunBatch's plan, reused
+  std::string log_buf_;                  // guarded by mu_: CommitLocked's encoding, reused
   uint64_t index_entries_ = 0;           // guarded by mu_: subject index entries
   uint64_t previous_records_ = 0;        // guarded by mu_: records of non-current keys
   Status bg_error_;                      // guarded by mu_: sticky

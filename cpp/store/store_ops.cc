@@ -2,6 +2,7 @@
 // export. Every mutating method runs through RunBatch: prepare (validate,
 // hash, seal) without the mutex, plan the tree changes under it, log them
 // with one write (CommitLocked), apply, then fsync once if kSync.
+#include <algorithm>
 #include <cstring>
 
 #include "crypto/random.h"
@@ -101,11 +102,47 @@ struct StoreImpl::OpState {
   TreeKey key;
 };
 
+namespace {
+uint64_t KeyPrefix(const TreeKey& k) {
+  uint64_t v;
+  std::memcpy(&v, k.bytes, sizeof(v));
+  return v;
+}
+}  // namespace
+
 const StoreImpl::Change* StoreImpl::Pending::Find(const TreeKey& key) const {
+  if (changes.size() <= kLinearFind) {
+    for (size_t i = changes.size(); i-- > 0;) {
+      if (SameKey(changes[i].key, key)) return &changes[i];
+    }
+    return nullptr;
+  }
+  // A big batch: index the changes appended since the last Find (the keys
+  // are keyed hashes, so their first 8 bytes spread well).
+  for (; indexed < changes.size(); ++indexed) {
+    by_prefix[KeyPrefix(changes[indexed].key)] = uint32_t(indexed);  // newest wins
+  }
+  auto it = by_prefix.find(KeyPrefix(key));
+  if (it == by_prefix.end()) return nullptr;
+  // Another key with the same prefix (2^-64) may have overwritten the slot:
+  // fall back to the scan then.
+  if (SameKey(changes[it->second].key, key)) return &changes[it->second];
   for (size_t i = changes.size(); i-- > 0;) {
     if (SameKey(changes[i].key, key)) return &changes[i];
   }
   return nullptr;
+}
+
+void StoreImpl::Pending::Clear() {
+  changes.clear();
+  by_prefix.clear();
+  indexed = 0;
+}
+
+void StoreImpl::Pending::Truncate(size_t n) {
+  changes.resize(n);
+  by_prefix.clear();  // rebuilt by the next Find
+  indexed = 0;
 }
 
 // ---------------------------------------------------------------- locked helpers
@@ -207,20 +244,21 @@ Status StoreImpl::ApplyChange(wal::RecordType type, const TreeKey& key, std::str
 
 Status StoreImpl::CommitLocked(Pending* p) {
   if (p->changes.empty()) return Status::OK();
-  std::string buf;
+  std::string& buf = log_buf_;  // reused across commits (mu_ is held)
+  buf.clear();
   buf.reserve(p->changes.size() * (wal::kRecordHeaderSize + kTreeKeyBytes + 96));
   uint64_t lsn = next_lsn_;
   for (const Change& c : p->changes) {
     std::string_view k(reinterpret_cast<const char*>(c.key.bytes), kTreeKeyBytes);
     if (!wal::LogWriter::EncodeRecord(c.type, lsn++, k, c.value, &buf)) {
-      p->changes.clear();
+      p->Clear();
       return Status::InvalidArgument("log record too large");
     }
   }
   Status s = log_->AddRecords(buf);
   if (!s.ok()) {
     if (log_->broken()) bg_error_ = s;
-    p->changes.clear();
+    p->Clear();
     return s;
   }
   next_lsn_ = lsn;
@@ -233,7 +271,10 @@ Status StoreImpl::CommitLocked(Pending* p) {
       break;
     }
   }
-  p->changes.clear();
+  p->Clear();
+  // A huge batch must not pin its buffers for ever.
+  if (buf.capacity() > (1u << 20)) std::string().swap(buf);
+  if (p->changes.capacity() > 1024) std::vector<Change>().swap(p->changes);
   MaybeRequestCheckpoint();
   return s;
 }
@@ -289,9 +330,10 @@ void StoreImpl::PrepareOp(const BatchOp& op, OpState* st) {
       Status s = CheckWriteArgs(op.payload, op.ttl_ms, op.max_reads);
       if (s.ok() && !op.subject.empty()) s = CheckSubject(op.subject);
       if (!s.ok()) return fail(s);
-      // One getrandom() for the token and the nonce.
+      // The token and the nonce in one draw (crypto/random.h: buffered,
+      // never handed out twice).
       uint8_t raw[kTokenBytes + kAeadNonceBytes];
-      s = RandomBytes(raw, sizeof(raw));
+      s = BufferedRandomBytes(raw, sizeof(raw));
       if (!s.ok()) return fail(s);
       st->token = Base64UrlEncode(raw, kTokenBytes);
       hasher_->Hash(st->token, st->keys.k[0].bytes);
@@ -380,12 +422,13 @@ void StoreImpl::PrepareOp(const BatchOp& op, OpState* st) {
 void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending* p) {
   if (op.type == BatchOpType::kCreate || op.type == BatchOpType::kPut) {
     // What a put overwrites: a live token goes through the ordinary delete
-    // (its subject entry too); a dead record under the key is replaced in
-    // place and classified at commit (kUnknown); a dead record's subject
-    // entry is left dangling, which the sweeper removes as it does after a
-    // torn batch.
+    // (its subject entry too), and so does a dead record (expired, or of a
+    // key we no longer hold) under the new record's key, so that no entry
+    // is left without its record. What the puts replace is classified at
+    // commit (kUnknown), after the deletes before them.
     ValueClass overwritten = ValueClass::kNone;
     if (op.type == BatchOpType::kPut) {
+      overwritten = ValueClass::kUnknown;
       std::string old;
       RecordHead old_head;
       TreeKey at;
@@ -397,7 +440,13 @@ void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending
         st->status = s;
         return;
       } else {
-        overwritten = ValueClass::kUnknown;
+        s = Lookup(st->keys.k[0], *p, &old);
+        if (s.ok() && !SubjectIndex::IsEntryValue(old)) {
+          PlanDeleteToken(st->keys.k[0], old, p);
+        } else if (!s.ok() && !s.IsNotFound()) {
+          st->status = s;
+          return;
+        }
       }
     }
     const uint8_t* v = reinterpret_cast<const uint8_t*>(st->sealed[0].record.data());
@@ -470,8 +519,7 @@ void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending
   }
 }
 
-Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult>* results) {
-  std::vector<OpState> states(n);
+Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, OpState* states, BatchResult* results) {
   bool any_mutation = false;
   for (size_t i = 0; i < n; ++i) {
     PrepareOp(ops[i], &states[i]);
@@ -486,7 +534,8 @@ Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult
     if (closed_ || !opened_) return Status::Closed("store " + dir_ + " is closed");
     const Status writable = bg_error_;
     now = NowMs();
-    Pending p;
+    Pending& p = pending_;  // reused: its vector keeps its capacity
+    p.Clear();
     for (size_t i = 0; i < n; ++i) {
       OpState& st = states[i];
       if (st.skip) continue;
@@ -498,7 +547,7 @@ Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult
       RunOpLocked(ops[i], now, &st, &p);
       if (p.changes.size() > before && !writable.ok()) {
         // A read that must decrement cannot while writes are refused.
-        p.changes.resize(before);
+        p.Truncate(before);
         st.status = writable;
         st.found = false;
         continue;
@@ -510,10 +559,9 @@ Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, std::vector<BatchResult
   }
   Status sync;
   if (wrote && commit.ok()) sync = SyncIfRequired();
-  results->resize(n);
   for (size_t i = 0; i < n; ++i) {
     OpState& st = states[i];
-    BatchResult& r = (*results)[i];
+    BatchResult& r = results[i];
     r = BatchResult();
     r.status = st.status;
     if (st.wrote && !commit.ok()) {
@@ -558,23 +606,23 @@ Status StoreImpl::ApplyBatch(const std::vector<BatchOp>& ops, std::vector<BatchR
     std::lock_guard<std::mutex> l(mu_);
     return closed_ || !opened_ ? Status::Closed("store " + dir_ + " is closed") : Status::OK();
   }
-  return RunBatch(ops.data(), ops.size(), results);
+  std::vector<OpState> states(ops.size());
+  results->resize(ops.size());
+  Status s = RunBatch(ops.data(), ops.size(), states.data(), results->data());
+  if (!s.ok()) results->clear();
+  return s;
 }
 
-namespace {
-// Runs one op through RunBatch and returns its own status.
-template <typename F>
-Status RunOne(const BatchOp& op, F&& run, BatchResult* out) {
-  std::vector<BatchResult> r;
-  Status s = run(&op, size_t(1), &r);
+// The single ops: RunBatch over one op whose state and result live on the
+// stack (no vectors; the planned changes go to the reused pending_).
+Status StoreImpl::RunOne(const BatchOp& op, BatchResult* out) {
+  OpState st;
+  Status s = RunBatch(&op, 1, &st, out);
   if (!s.ok()) return s;
-  *out = std::move(r[0]);
   return out->status;
 }
-}  // namespace
 
-#define CRUDJT_RUN_ONE(op, out) \
-  RunOne(op, [this](const BatchOp* o, size_t n, std::vector<BatchResult>* r) { return RunBatch(o, n, r); }, out)
+#define CRUDJT_RUN_ONE(op, out) RunOne(op, out)
 
 Status StoreImpl::Create(std::string_view payload, int64_t ttl_ms, int64_t max_reads,
                          std::string* token, std::string_view subject) {
@@ -781,6 +829,119 @@ Status StoreImpl::RevokeHandle(std::string_view handle, bool* removed) {
   Status s = SyncIfRequired();
   if (!s.ok()) return s;
   *removed = true;
+  return Status::OK();
+}
+
+Status StoreImpl::RepairIndexLocked(std::vector<TreeKey>* touched) {
+  std::sort(touched->begin(), touched->end(), [](const TreeKey& a, const TreeKey& b) {
+    return std::memcmp(a.bytes, b.bytes, kTreeKeyBytes) < 0;
+  });
+  Pending p;
+  for (size_t i = 0; i < touched->size(); ++i) {
+    const TreeKey& ek = (*touched)[i];
+    if (i > 0 && SameKey(ek, (*touched)[i - 1])) continue;
+    std::string entry;
+    Status s = tree_->Get(ek, &entry);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return s;
+    if (!SubjectIndex::IsEntryValue(entry)) continue;
+    uint8_t sh[kSubjectHashBytes];
+    TreeKey tk;
+    SubjectIndex::DecodeEntry(entry, sh, &tk);
+    std::string value;
+    s = tree_->Get(tk, &value);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    RecordHead head;
+    const uint8_t* nonce;
+    std::string_view sealed;
+    const bool ok = s.ok() && !SubjectIndex::IsEntryValue(value) &&
+                    SealedRecord::Decode(value, &head, &nonce, &sealed).ok() &&
+                    head.has_subject &&
+                    std::memcmp(head.subject, sh, kSubjectHashBytes) == 0 &&
+                    SameKey(SubjectIndex::EntryKey(sh, tk), ek);
+    if (!ok) p.changes.push_back(Change{wal::kDelete, ek, std::string(), ValueClass::kEntry});
+  }
+  return CommitLocked(&p);
+}
+
+Status StoreImpl::TEST_CheckIndex() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!tree_) return Status::Closed("store " + dir_ + " is closed");
+  std::vector<std::pair<TreeKey, std::string>> entries;
+  std::vector<TreeKey> subject_records;  // entry keys they need
+  uint64_t previous = 0;
+  TreeKey after;
+  bool have_after = false;
+  std::string problem;
+  for (bool done = false; !done;) {
+    TreeKey last;
+    size_t visited = 0;
+    Status s = tree_->Scan(have_after ? &after : nullptr, 4096,
+                           [&](const TreeKey& k, std::string_view v) {
+                             ++visited;
+                             const ValueClass c = Classify(v);
+                             if (c == ValueClass::kPrevious) ++previous;
+                             if (c == ValueClass::kEntry) {
+                               entries.emplace_back(k, std::string(v));
+                               return true;
+                             }
+                             RecordHead head;
+                             const uint8_t* nonce;
+                             std::string_view sealed;
+                             if (!SealedRecord::Decode(v, &head, &nonce, &sealed).ok()) {
+                               if (problem.empty()) problem = "a tree value is neither an entry nor a record";
+                               return true;
+                             }
+                             if (head.has_subject) subject_records.push_back(SubjectIndex::EntryKey(head.subject, k));
+                             return true;
+                           },
+                           &last, &done);
+    if (!s.ok()) return s;
+    if (visited == 0) break;
+    after = last;
+    have_after = true;
+  }
+  if (!problem.empty()) return Status::Corruption(problem);
+  auto less = [](const TreeKey& a, const TreeKey& b) {
+    return std::memcmp(a.bytes, b.bytes, kTreeKeyBytes) < 0;
+  };
+  std::vector<TreeKey> entry_keys;
+  for (const auto& e : entries) {
+    uint8_t sh[kSubjectHashBytes];
+    TreeKey tk;
+    SubjectIndex::DecodeEntry(e.second, sh, &tk);
+    const std::string where = "index entry " + Base64UrlEncode(e.first.bytes, kTreeKeyBytes);
+    if (!SameKey(SubjectIndex::EntryKey(sh, tk), e.first)) {
+      return Status::Corruption(where + " is stored under the wrong key");
+    }
+    std::string value;
+    Status s = tree_->Get(tk, &value);
+    if (s.IsNotFound()) return Status::Corruption(where + ": its token record is gone");
+    if (!s.ok()) return s;
+    RecordHead head;
+    const uint8_t* nonce;
+    std::string_view sealed;
+    if (SubjectIndex::IsEntryValue(value) ||
+        !SealedRecord::Decode(value, &head, &nonce, &sealed).ok() || !head.has_subject ||
+        std::memcmp(head.subject, sh, kSubjectHashBytes) != 0) {
+      return Status::Corruption(where + ": its token record is not of its subject");
+    }
+    entry_keys.push_back(e.first);
+  }
+  std::sort(entry_keys.begin(), entry_keys.end(), less);
+  for (const TreeKey& need : subject_records) {
+    if (!std::binary_search(entry_keys.begin(), entry_keys.end(), need, less)) {
+      return Status::Corruption("a token record with a subject has no index entry");
+    }
+  }
+  if (entries.size() != index_entries_) {
+    return Status::Corruption("index entry counter " + std::to_string(index_entries_) +
+                              ", tree holds " + std::to_string(entries.size()));
+  }
+  if (previous != previous_records_) {
+    return Status::Corruption("previous-key counter " + std::to_string(previous_records_) +
+                              ", tree holds " + std::to_string(previous));
+  }
   return Status::OK();
 }
 
