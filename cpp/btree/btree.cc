@@ -285,8 +285,8 @@ Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** wi
                                      const std::vector<Cell>& cells,
                                      const std::vector<size_t>& bounds) {
   const int k = static_cast<int>(bounds.size()) - 1;
-  assert(k >= 1 && k <= 5);  // a window of at most 3 leaves, at most 2 more
-  Page* out[5] = {};
+  assert(k >= 1 && k <= kMaxWindow && w <= kMaxWindow);
+  Page* out[kMaxWindow] = {};
   for (int j = 0; j < k; ++j) out[j] = j < w ? pager_->MakeWritable(window[j]) : pager_->Allocate();
   for (int j = k; j < w; ++j) pager_->Free(window[j]);
   for (int j = 0; j < k; ++j) {
@@ -750,6 +750,23 @@ Status BTreeImpl::Close() {
       std::max<size_t>(64, options_.page_cache_bytes / kPageSize / 2);
   constexpr int kMaxRounds = 64;
   constexpr uint32_t kSlack = 4;  // the free list's own pages, a hole or two
+  // Leaf compaction first (when the tree fits in the cache: reading it is
+  // then cheap), so that the relocation rounds below pack fewer pages.
+  if (options_.compact_on_close && !pager_->checkpoint_in_flight() && pager_->clean() &&
+      pager_->tree_pages() * kPageSize <= options_.page_cache_bytes) {
+    uint8_t cursor[kTreeKeyBytes] = {};
+    bool started = false, done = false;
+    uint64_t saved = 0;
+    for (int round = 0; round < kMaxRounds && !done; ++round) {
+      Status s = CompactLeaves(per_round, cursor, &started, &done, &saved);
+      if (!s.ok()) return s;  // dirty: the destructor drops it, nothing is lost
+      if (pager_->dirty_pages() > 0 || !pager_->clean()) {
+        s = CommitAsIs();
+        if (!s.ok()) return s;
+      }
+      pager_->MaybeEvict();
+    }
+  }
   for (int round = 0; round < kMaxRounds; ++round) {
     if (pager_->checkpoint_in_flight() || !pager_->clean()) return Status::OK();
     const uint64_t goal = page::kMetaPages + pager_->tree_pages() + kSlack;
@@ -769,6 +786,87 @@ Status BTreeImpl::Close() {
     if (!s.ok()) return s;
     pager_->MaybeEvict();
   }
+  return Status::OK();
+}
+
+Status BTreeImpl::CompactLeaves(size_t max_dirty, uint8_t* cursor, bool* started, bool* done,
+                                uint64_t* saved) {
+  *done = false;
+  while (pager_->dirty_pages() < max_dirty) {
+    if (pager_->root() == 0) break;
+    Step path[page::kMaxHeight];
+    int depth;
+    bool found;
+    static const uint8_t kFirst[kTreeKeyBytes] = {};
+    Status s = Descend(*started ? cursor : kFirst, path, &depth, &found);
+    if (!s.ok()) return s;
+    if (depth == 1) break;  // a single leaf
+    const int level = depth - 1;
+    const int ci = path[level - 1].index;
+    Page* window[kMaxWindow];
+    int w;
+    size_t total = 0;
+    {
+      InternalNode par(path[level - 1].page->data);
+      w = std::min(kCompactWindow, par.children() - ci);
+      for (int j = 0; j < w; ++j) {
+        s = LoadSibling(par.child(ci + j), page::kLeaf, &window[j]);
+        if (!s.ok()) return s;
+        total += LeafNode(window[j]->data).used();
+      }
+    }
+    // The next run starts at the separator after this one: in the parent,
+    // or in the nearest ancestor with a child to the right (none: last run).
+    bool last_run = true;
+    {
+      InternalNode par(path[level - 1].page->data);
+      if (ci + w < par.children()) {
+        std::memcpy(cursor, par.key(ci + w - 1), kTreeKeyBytes);
+        last_run = false;
+      } else {
+        for (int d = level - 2; d >= 0; --d) {
+          InternalNode anc(path[d].page->data);
+          if (path[d].index < anc.keys()) {
+            std::memcpy(cursor, anc.key(path[d].index), kTreeKeyBytes);
+            last_run = false;
+            break;
+          }
+        }
+      }
+    }
+    const size_t kmin = std::max<size_t>(1, (total + page::kLeafSpace - 1) / page::kLeafSpace);
+    if (kmin < static_cast<size_t>(w)) {
+      std::vector<Cell>& cells = scratch_.cells;
+      std::vector<size_t>& sizes = scratch_.sizes;
+      std::vector<size_t>& bounds = scratch_.bounds;
+      cells.clear();
+      sizes.clear();
+      for (int t = 0; t < w; ++t) {
+        uint8_t* copy = scratch_.pages + t * kPageSize;
+        std::memcpy(copy, window[t]->data, kPageSize);
+        LeafNode n(copy);
+        for (int i = 0; i < n.count(); ++i) {
+          cells.push_back({n.key(i), n.value(i)});
+          sizes.push_back(LeafCellSize(n.value(i).size()));
+        }
+      }
+      size_t k = kmin;
+      while (k < static_cast<size_t>(w) &&
+             !PartitionBySize(sizes, k, page::kLeafSpace, &bounds, &scratch_.cum)) {
+        ++k;
+      }
+      if (k < static_cast<size_t>(w)) {
+        MakePathWritable(path, depth);
+        window[0] = path[level].page;  // the leaf on the path, maybe renumbered
+        s = RedistributeLeaves(path, level, ci, window, w, cells, bounds);
+        if (!s.ok()) return s;
+        *saved += w - k;
+      }
+    }
+    *started = true;
+    if (last_run) break;
+  }
+  *done = pager_->dirty_pages() < max_dirty;
   return Status::OK();
 }
 

@@ -57,6 +57,11 @@ struct BTreeOptions {
   size_t vacuum_pages_per_checkpoint = 1024;
   // Close() (and the destructor) vacuums fully when the tree is clean.
   bool vacuum_on_close = true;
+  // ... after packing the records of each run of up to 12 sibling leaves
+  // into as few leaves as they fit in (when the tree fits in the page
+  // cache). Inserts leave leaves ~85-90% full; a closed file is then
+  // smaller, and the first inserts after reopening split sooner.
+  bool compact_on_close = true;
 };
 
 struct BTreeStats {
@@ -87,13 +92,14 @@ class BTree {
   virtual ~BTree();
 
   // Full vacuum, when vacuum_on_close and the tree is clean (every change
-  // checkpointed) with no checkpoint in flight: moves every tree page it
+  // checkpointed) with no checkpoint in flight: packs the leaves
+  // (compact_on_close), moves every tree page it
   // can from the end of the file into free pages below, then commits as
   // many checkpoints (same user meta, same records) as it takes to cut the
   // file to the live pages. Otherwise nothing. A failure leaves the last
   // committed checkpoint in force and the tree usable: IOError, or
-  // Corruption when a page it had to move fails its checksum. Idempotent;
-  // the tree stays usable (a later Put simply makes it dirty again).
+  // Corruption when a page it had to move fails its checksum. The tree
+  // stays usable (a later Put simply makes it dirty again).
   virtual Status Close() = 0;
 
   // The user meta of the last committed checkpoint (zeros for a new file).

@@ -64,6 +64,10 @@ class BTreeImpl : public BTree {
 
  private:
   using Key = std::array<uint8_t, kTreeKeyBytes>;
+  // Leaves one rewrite may take: 3 for inserts and deletes, kCompactWindow
+  // for Close's compaction.
+  static constexpr int kCompactWindow = 12;
+  static constexpr int kMaxWindow = kCompactWindow;
   struct Step {
     Page* page;
     int index;  // child taken (internal) or slot (leaf)
@@ -92,6 +96,12 @@ class BTreeImpl : public BTree {
   static void Unpack(const uint8_t* node, Entries* e);
   static void Pack(uint8_t* node, uint32_t pgno, const Entries& e, size_t from, size_t to);
   Status CommitAsIs();
+  // Close's leaf compaction: from *cursor (the first key when !*started),
+  // rewrites each run of up to kCompactWindow sibling leaves into fewer
+  // leaves when their records fit, until max_dirty pages are dirty or the
+  // last leaf was visited (*done). *saved counts the leaves saved.
+  Status CompactLeaves(size_t max_dirty, uint8_t* cursor, bool* started, bool* done,
+                       uint64_t* saved);
   Status CheckSubtree(uint32_t pgno, const uint8_t* lo, const uint8_t* hi, int depth, Shape* shape);
 
   std::unique_ptr<Pager> pager_;
@@ -101,7 +111,7 @@ class BTreeImpl : public BTree {
   // Reused by splits and merges (InsertOverflow, LeafUnderflow and the
   // RedistributeLeaves they call), so that they allocate nothing once warm.
   struct Scratch {
-    uint8_t pages[3 * kPageSize];  // copies of the leaves being rewritten
+    uint8_t pages[kMaxWindow * kPageSize];  // copies of the leaves being rewritten
     std::vector<Cell> cells;
     std::vector<size_t> sizes, bounds, cum;
     Entries parent, fixed;  // the parent unpacked, and rewritten
