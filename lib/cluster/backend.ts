@@ -278,6 +278,15 @@ export class ClusterBackend implements Backend {
     return buildReadResult(this.unpackStored(token, opened[0]), pttl < 0 ? NO_LIMIT : pttl, Number(readsLeft));
   }
 
+  /** A record under the current secret for a write with these limits (ttlMs: NO_LIMIT or ms). */
+  private sealNew(treeKey: Buffer, packed: Buffer, ttlMs: number, silenceRead: Limit): Buffer {
+    try {
+      return this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
   private unpackStored(token: string, payload: Buffer): Record<string, unknown> {
     try {
       return unpackMap(payload, 'stored payload');
@@ -292,12 +301,7 @@ export class ClusterBackend implements Backend {
     if (treeKey === null) return false;
     const key = this.tokenKey(treeKey);
     const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
-    let record: Buffer;
-    try {
-      record = this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
-    } catch (e) {
-      throw fromNative(e);
-    }
+    const record = this.sealNew(treeKey, packed, ttlMs, silenceRead);
     const r = await this.call(key, 'update', () => this.commands.crudjtUpdate(key, this.keyIds, record, ttlMs));
     if (r !== 1) return false;
     await this.replicate(key, 'update');
@@ -325,12 +329,7 @@ export class ClusterBackend implements Backend {
     if (treeKey === null) throw new TypeError(CHOSEN_TOKEN_INVALID);
     const key = this.tokenKey(treeKey);
     const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
-    let record: Buffer;
-    try {
-      record = this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
-    } catch (e) {
-      throw fromNative(e);
-    }
+    const record = this.sealNew(treeKey, packed, ttlMs, silenceRead);
     const r = await this.call(key, 'put', () => this.commands.crudjtPut(key, this.keyIds, record, ttlMs));
     await this.replicate(key, 'put');
     return r === 1;
