@@ -214,6 +214,18 @@ function fastString(v: string): void {
   fastPos = q;
 }
 
+// fixarray/fixmap (`fix | n`) up to 15 entries, else array16/map16 (`c16`).
+function fastContainerHeader(n: number, fix: number, c16: number): void {
+  if (n <= 15) {
+    scratch[fastPos++] = fix | n;
+    return;
+  }
+  if (n > FAST_LIMIT) throw GIVE_UP;
+  scratch[fastPos++] = c16;
+  scratch[fastPos++] = n >> 8;
+  scratch[fastPos++] = n & 0xff;
+}
+
 function fastValue(v: unknown, depth: number): void {
   if (fastPos >= FAST_LIMIT) throw GIVE_UP;
   if (v === null || v === undefined) {
@@ -251,14 +263,7 @@ function fastValue(v: unknown, depth: number): void {
   if (depth >= FAST_DEPTH) throw GIVE_UP;
   if (Array.isArray(v)) {
     const n = v.length;
-    if (n > 15) {
-      if (n > FAST_LIMIT) throw GIVE_UP;
-      scratch[fastPos++] = 0xdc;
-      scratch[fastPos++] = n >> 8;
-      scratch[fastPos++] = n & 0xff;
-    } else {
-      scratch[fastPos++] = 0x90 | n;
-    }
+    fastContainerHeader(n, 0x90, 0xdc);
     for (let i = 0; i < n; i++) fastValue(v[i], depth + 1);
     return;
   }
@@ -286,14 +291,7 @@ function fastValue(v: unknown, depth: number): void {
   const obj = v as Record<string, unknown>;
   const keys = Object.keys(obj);
   const n = keys.length;
-  if (n > 15) {
-    if (n > FAST_LIMIT) throw GIVE_UP;
-    scratch[fastPos++] = 0xde;
-    scratch[fastPos++] = n >> 8;
-    scratch[fastPos++] = n & 0xff;
-  } else {
-    scratch[fastPos++] = 0x80 | n;
-  }
+  fastContainerHeader(n, 0x80, 0xde);
   for (let i = 0; i < n; i++) {
     const k = keys[i];
     fastString(k);
