@@ -75,17 +75,18 @@ constexpr int kSubjects = 4;
 
 // The child: random single creates (some with a subject), updates,
 // removes, counted reads, touches, subject revocations, and batches mixing
-// all of them, forever. Each acknowledgement is appended to a file (a
-// pipe would fill up and block the child while the parent sleeps, so the
+// all of them with puts, forever. Each acknowledgement is appended to a file
+// (a pipe would fill up and block the child while the parent sleeps, so the
 // kill would always land in write(), never in a checkpoint or a sweep).
 // Lines: "C idx token payload reads subject|-", "B idx" (an op on idx
 // begins), "U idx payload reads", "R idx", "D idx reads_left", "H idx ttl",
-// "X idx" (gone), "V subject" (a revocation begins), "W subject" (it
-// finished), "P subject" (a create of that subject begins: until its "C"
-// the subject may hold one token the parent does not know), "T" (a
-// short-lived token that only feeds the sweeper). A
-// batch's results are one write framed by "G" and "E": a group without
-// its "E" was cut by the kill and is ignored (its ops stay uncertain).
+// "Q idx payload reads subject|-" (a put over it), "X idx" (gone),
+// "V subject" (a revocation begins), "W subject" (it finished), "P subject"
+// (a create or put with that subject begins: until its "C"/"Q" the subject
+// may hold one token the parent does not know), "T" (a short-lived token
+// that only feeds the sweeper). A batch's results are one write framed by
+// "G" and "E": a group without its "E" was cut by the kill and is ignored
+// (its ops stay uncertain).
 [[noreturn]] void CrashChild(const std::string& dir, int fd, unsigned seed) {
   auto clock = std::make_shared<std::atomic<int64_t>>(kChildEpoch);
   Options o = CrashOptions();
@@ -144,7 +145,7 @@ constexpr int kSubjects = 4;
       std::string begin;
       for (size_t i = 0; i < ops.size(); ++i) {
         BatchOp& b = ops[i];
-        const int kind = int(rng() % 5);
+        const int kind = int(rng() % 6);
         payloads[i] = payload + "b" + std::to_string(i);
         if (kind == 0) {
           b.type = BatchOpType::kCreate;
@@ -167,6 +168,18 @@ constexpr int kSubjects = 4;
           b.max_reads = random_reads();
         } else if (kind == 3) {
           b.type = BatchOpType::kRemove;
+        } else if (kind == 5) {
+          // A put under the token's own string: revives or replaces it, with
+          // a subject of its own (or none).
+          b.type = BatchOpType::kPut;
+          b.payload = payloads[i];
+          b.max_reads = random_reads();
+          const int subject = rng() % 2 ? int(rng() % kSubjects) : -1;
+          if (subject >= 0) {
+            subjects[i] = subject_name(subject);
+            begin += "P " + subjects[i] + "\n";
+          }
+          b.subject = subjects[i];
         } else {
           b.type = BatchOpType::kTouch;
           b.ttl_ms = random_ttl();
@@ -186,6 +199,16 @@ constexpr int kSubjects = 4;
         }
         Tok& k = toks[target[i]];
         const std::string idx = std::to_string(target[i]);
+        if (ops[i].type == BatchOpType::kPut) {
+          if (!r.status.ok()) _exit(2);
+          if (r.applied != k.alive) _exit(4);  // true: it replaced a live token
+          k.alive = true;
+          k.reads = ops[i].max_reads;
+          k.subject = subjects[i].empty() ? -1 : subjects[i][4] - '0';
+          group += "Q " + idx + " " + payloads[i] + " " + std::to_string(k.reads) + " " +
+                   subject_name(k.subject) + "\n";
+          continue;
+        }
         if (ops[i].type == BatchOpType::kRead) {
           if (!r.status.ok() && !r.status.IsNotFound()) _exit(2);
           if (r.status.ok() != k.alive) _exit(4);
@@ -333,6 +356,11 @@ std::vector<Expected> ParseAcks(const std::vector<std::string>& all, uint64_t* a
     if (c == 'U') {
       is >> e.payload >> e.reads;
       e.ttl = kNoLimit;
+    } else if (c == 'Q') {
+      is >> e.payload >> e.reads >> e.subject;
+      if (e.subject != "-") --(*pending)[e.subject];
+      e.ttl = kNoLimit;
+      e.alive = true;
     } else if (c == 'H') {
       is >> e.ttl;
     } else if (c == 'R' || c == 'X') {

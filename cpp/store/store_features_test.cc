@@ -537,5 +537,34 @@ TEST_CASE("BigBatchSeesItsOwnEarlierChanges") {
   CHECK(f.store->GetStats().live_tokens == 0);
 }
 
+// A put may give a token another subject between an update's preparation
+// (which seals under the subject it saw) and its turn: the update still
+// applies, under the new subject.
+TEST_CASE("UpdateAfterAPutThatChangedTheSubjectStillApplies") {
+  F f;
+  std::string t = f.Create("a", kNoLimit, kNoLimit, "alice");
+  std::vector<BatchOp> ops(2);
+  ops[0].type = BatchOpType::kPut;
+  ops[0].token = t;
+  ops[0].payload = "put";
+  ops[0].subject = "bob";
+  ops[1].type = BatchOpType::kUpdate;
+  ops[1].token = t;
+  ops[1].payload = "updated";
+  std::vector<BatchResult> res;
+  REQUIRE(f.store->ApplyBatch(ops, &res).ok());
+  REQUIRE(res[0].status.ok());
+  CHECK(res[0].applied);
+  REQUIRE(res[1].status.ok());
+  CHECK(res[1].applied);
+  ReadResult r;
+  REQUIRE(f.store->Read(t, &r).ok());
+  CHECK(r.payload == "updated");
+  CHECK(f.Listed("alice") == 0);
+  CHECK(f.Listed("bob") == 1);
+  Status c = testutil::Impl(f.store)->TEST_CheckIndex();
+  CHECK_MESSAGE(c.ok(), c.ToString());
+}
+
 }  // namespace
 }  // namespace crudjt

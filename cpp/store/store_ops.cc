@@ -356,8 +356,8 @@ void StoreImpl::PrepareOp(const BatchOp& op, OpState* st) {
         return;
       }
       // The subject is part of the associated data and Update keeps it: a
-      // short peek under the mutex finds it (a token's subject never
-      // changes, so it is still right when the update is applied).
+      // short peek under the mutex finds it. A put may change it before the
+      // update is applied; RunOpLocked then re-seals.
       for (int i = 0; i < st->keys.n; ++i) {
         bool has = false;
         uint8_t sh[kSubjectHashBytes];
@@ -496,7 +496,16 @@ void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending
       const bool rec_has = (r[20] & kRecordFlagSubject) != 0;
       if (rec_has != head.has_subject ||
           (rec_has && std::memcmp(r + 21, head.subject, kSubjectHashBytes) != 0)) {
-        return;  // sealed for another subject (cannot happen: a token's subject is fixed)
+        // Sealed for the subject the token had when the op was prepared; a
+        // put since (earlier in this batch, or by another caller between
+        // the peek and now) gave it another one. Re-seal here (rare; the
+        // AEAD pool's mutex is a leaf, so sealing under mu_ is allowed).
+        Status s = Seal(key, op.payload, op.ttl_ms, op.max_reads, nullptr,
+                        head.has_subject ? head.subject : nullptr, &rec);
+        if (!s.ok()) {
+          st->status = s;
+          return;
+        }
       }
       p->changes.push_back(Change{wal::kPut, key, std::move(rec), Classify(value)});
       st->applied = true;
