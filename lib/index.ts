@@ -88,8 +88,10 @@ async function listSubject(subject: string): Promise<SessionInfoT[]> {
 async function revokeHandle(handle: string): Promise<boolean> {
   const backend = currentBackend();
   const h = validateHandle(handle);
-  // Handles are 22 characters: a long string is none (no call to the store or the wire).
-  if (h.length > MAX_HANDLE_CHARS) return false;
+  // Handles are 22 base64url characters: a long string, or one with any other
+  // character (a lone surrogate could not even travel as protobuf UTF-8), is
+  // none: false with no call to the store or the wire.
+  if (h.length > MAX_HANDLE_CHARS || !/^[A-Za-z0-9_-]+$/.test(h)) return false;
   return backend.revokeHandle(h);
 }
 
