@@ -1,22 +1,36 @@
-// RecordCodecWrap: `new binding.RecordCodec(secretKey)`, the engine's token
-// hash and sealed-record format (cpp/include/crudjt/record_codec.h) for the
-// Redis Cluster backend (lib/cluster/). Thin: unwrap, check, call, convert.
+// RecordCodecWrap: `new binding.RecordCodec(secretKey, previousKeys?)`, the
+// engine's token hash and sealed-record format
+// (cpp/include/crudjt/record_codec.h) for the Redis Cluster backend
+// (lib/cluster/). Thin: unwrap, check, call, convert.
 //
+//   previousKeys: Buffer[] (raw secrets, newest first) whose records open
 //   hashToken(token: string) -> Buffer(16) | null   null: can never be a token
+//   tokenHandle(token: string) -> string(22) | null the same as base64url
 //   hashSubject(subject: Buffer) -> Buffer(16)
 //   newToken() -> [token: string, treeKey: Buffer(16)]
-//   seal(treeKey, payload, expiresAtMs, readsLeft) -> Buffer (the record)
-//   open(treeKey, record) -> [payload, expiresAtMs, readsLeft] | null
-//        null: sealed under another secret; throws code CRUDJT_CORRUPTION
-//        for a malformed or altered record
+//   seal(key, payload, expiresAtMs, readsLeft) -> Buffer (the record)
+//   open(key, record) -> [payload, expiresAtMs, readsLeft] | null
+//        null: sealed under a secret the codec was not given; throws code
+//        CRUDJT_CORRUPTION for a malformed or altered record
+//   openInto(key, record, out: Buffer) -> payload length written to out,
+//        or -1 (another secret's); the read path: no allocation
 //   keyId: number (u32 written at record offset 16)
+//   keyIds: Buffer (u32 LE each: the current key's, then previous ones')
+//   wrapIndexKey() -> Buffer(72)   the index key under the current secret
+//   adoptIndexKey(wrapped: Buffer) -> boolean  (false: none of its secrets)
+//
+// `key` is a tree key: a Buffer of 16 bytes or its 22-character handle
+// (base64url), which the read path passes to skip a Buffer per call.
 //
 // Methods run on the calling JS thread (microseconds each); the codec is
 // never shared between threads, as RecordCodec requires.
 #include <napi.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "crudjt/record_codec.h"
 #include "crudjt/store.h"
@@ -28,7 +42,10 @@ namespace crudjt_node {
 namespace {
 
 constexpr char kSecretMessage[] = "secretKey must be a Buffer of 32, 48 or 64 bytes";
-constexpr char kKeyMessage[] = "treeKey must be a Buffer of 16 bytes";
+constexpr char kKeyMessage[] = "treeKey must be a Buffer of 16 bytes or its 22-character handle";
+constexpr char kPreviousMessage[] = "previousKeys must be an array of Buffers of 32, 48 or 64 bytes";
+constexpr char kOutMessage[] = "out must be a Buffer of at least 256 bytes";
+constexpr char kWrappedMessage[] = "wrapped must be a Buffer of 72 bytes";
 constexpr char kPayloadMessage[] = "payload must be a Buffer of 1 to 256 bytes";
 constexpr char kRecordMessage[] = "record must be a Buffer";
 constexpr char kSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes";
@@ -46,6 +63,12 @@ std::string_view View(const Napi::Uint8Array& a) {
   return std::string_view(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
 }
 
+// Reads a JS string of at most `cap - 1` UTF-8 bytes into buf; *len is its
+// length, or cap - 1 when it is longer (callers treat that as too long).
+bool ReadShortString(Napi::Env env, const Napi::Value& v, char* buf, size_t cap, size_t* len) {
+  return napi_get_value_string_utf8(env, v, buf, cap, len) == napi_ok;
+}
+
 Napi::Buffer<char> CopyKey(Napi::Env env, const uint8_t key[crudjt::kRecordKeyBytes]) {
   return Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(key), crudjt::kRecordKeyBytes);
 }
@@ -57,11 +80,16 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
         env, "RecordCodec",
         {
             InstanceMethod<&RecordCodecWrap::HashToken>("hashToken"),
+            InstanceMethod<&RecordCodecWrap::TokenHandle>("tokenHandle"),
             InstanceMethod<&RecordCodecWrap::HashSubject>("hashSubject"),
             InstanceMethod<&RecordCodecWrap::NewToken>("newToken"),
             InstanceMethod<&RecordCodecWrap::Seal>("seal"),
             InstanceMethod<&RecordCodecWrap::Open>("open"),
+            InstanceMethod<&RecordCodecWrap::OpenInto>("openInto"),
+            InstanceMethod<&RecordCodecWrap::WrapIndexKey>("wrapIndexKey"),
+            InstanceMethod<&RecordCodecWrap::AdoptIndexKey>("adoptIndexKey"),
             InstanceAccessor<&RecordCodecWrap::KeyId>("keyId"),
+            InstanceAccessor<&RecordCodecWrap::KeyIds>("keyIds"),
         });
   }
 
@@ -75,10 +103,33 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
       ThrowTypeError(env, kSecretMessage);
       return;
     }
-    crudjt::Status s = crudjt::RecordCodec::Create(View(info[0].As<Napi::Uint8Array>()), &codec_);
+    std::vector<std::string_view> previous;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsArray()) {
+        ThrowTypeError(env, kPreviousMessage);
+        return;
+      }
+      Napi::Array list = info[1].As<Napi::Array>();
+      if (list.Length() > crudjt::kMaxPreviousSecrets) {
+        ThrowTypeError(env, kPreviousMessage);
+        return;
+      }
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        Napi::Value k = list.Get(i);
+        if (!IsBytes(k)) {
+          ThrowTypeError(env, kPreviousMessage);
+          return;
+        }
+        previous.push_back(View(k.As<Napi::Uint8Array>()));
+      }
+    }
+    crudjt::Status s = crudjt::RecordCodec::Create(View(info[0].As<Napi::Uint8Array>()), previous, &codec_);
     if (!s.ok()) {
       if (s.IsInvalidArgument()) {
-        ThrowTypeError(env, kSecretMessage);
+        // The secret's own problems keep the fixed message; a previous
+        // key's name it (the codec's message starts with its index).
+        const bool about_previous = s.message().rfind("previous_secret_keys", 0) == 0;
+        ThrowTypeError(env, about_previous ? s.message().c_str() : kSecretMessage);
       } else {
         ThrowStatus(env, s);
       }
@@ -92,25 +143,59 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     return false;
   }
 
-  bool GetKey(const Napi::CallbackInfo& info, size_t i, const uint8_t** key) {
-    if (!IsBytes(info[i]) || info[i].As<Napi::Uint8Array>().ByteLength() != crudjt::kRecordKeyBytes) {
-      ThrowTypeError(info.Env(), kKeyMessage);
-      return false;
+  // A tree key argument: 16 bytes, or the handle (decoded into `scratch`).
+  bool GetKey(const Napi::CallbackInfo& info, size_t i, uint8_t scratch[crudjt::kRecordKeyBytes],
+              const uint8_t** key) {
+    if (info[i].IsString()) {
+      char handle[crudjt::kRecordHandleChars + 2];
+      size_t len = 0;
+      if (ReadShortString(info.Env(), info[i], handle, sizeof(handle), &len) &&
+          crudjt::RecordCodec::DecodeHandle(std::string_view(handle, len), scratch)) {
+        *key = scratch;
+        return true;
+      }
+    } else if (IsBytes(info[i]) && info[i].As<Napi::Uint8Array>().ByteLength() == crudjt::kRecordKeyBytes) {
+      *key = info[i].As<Napi::Uint8Array>().Data();
+      return true;
     }
-    *key = info[i].As<Napi::Uint8Array>().Data();
-    return true;
+    ThrowTypeError(info.Env(), kKeyMessage);
+    return false;
+  }
+
+  // The tree key of info[0] (a token string): 0 = hashed into key, 1 = can
+  // never be a token, -1 = exception pending.
+  int TokenKey(const Napi::CallbackInfo& info, uint8_t key[crudjt::kRecordKeyBytes]) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return -1;
+    if (!info[0].IsString()) {
+      ThrowTypeError(env, kTokenMessage);
+      return -1;
+    }
+    // Tokens are ASCII: a string of more UTF-8 bytes than kMaxTokenChars is
+    // too long for a token (and one with non-ASCII is no token at all).
+    char token[crudjt::kMaxTokenChars + 2];
+    size_t len = 0;
+    if (!ReadShortString(env, info[0], token, sizeof(token), &len)) return -1;
+    if (len == 0 || len > crudjt::kMaxTokenChars) return 1;
+    return codec_->HashToken(std::string_view(token, len), key) ? 0 : 1;
   }
 
   Napi::Value HashToken(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!Ready(env)) return env.Undefined();
-    CRUDJT_REQUIRE(env, info[0].IsString(), kTokenMessage);
-    size_t units = 0;
-    if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &units) != napi_ok) return env.Undefined();
-    if (units == 0 || units > crudjt::kMaxTokenChars) return env.Null();
     uint8_t key[crudjt::kRecordKeyBytes];
-    if (!codec_->HashToken(info[0].As<Napi::String>().Utf8Value(), key)) return env.Null();
-    return CopyKey(env, key);
+    const int r = TokenKey(info, key);
+    if (r < 0) return info.Env().Undefined();
+    if (r > 0) return info.Env().Null();
+    return CopyKey(info.Env(), key);
+  }
+
+  Napi::Value TokenHandle(const Napi::CallbackInfo& info) {
+    uint8_t key[crudjt::kRecordKeyBytes];
+    const int r = TokenKey(info, key);
+    if (r < 0) return info.Env().Undefined();
+    if (r > 0) return info.Env().Null();
+    char handle[crudjt::kRecordHandleChars];
+    crudjt::RecordCodec::EncodeHandle(key, handle);
+    return Napi::String::New(info.Env(), handle, sizeof(handle));
   }
 
   Napi::Value HashSubject(const Napi::CallbackInfo& info) {
@@ -141,8 +226,9 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
   Napi::Value Seal(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
+    uint8_t scratch[crudjt::kRecordKeyBytes];
     const uint8_t* key;
-    if (!GetKey(info, 0, &key)) return env.Undefined();
+    if (!GetKey(info, 0, scratch, &key)) return env.Undefined();
     CRUDJT_REQUIRE(env, IsBytes(info[1]), kPayloadMessage);
     Napi::Uint8Array payload = info[1].As<Napi::Uint8Array>();
     CRUDJT_REQUIRE(env, payload.ByteLength() >= 1 && payload.ByteLength() <= crudjt::kMaxPayloadBytes,
@@ -159,8 +245,9 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
   Napi::Value Open(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
+    uint8_t scratch[crudjt::kRecordKeyBytes];
     const uint8_t* key;
-    if (!GetKey(info, 0, &key)) return env.Undefined();
+    if (!GetKey(info, 0, scratch, &key)) return env.Undefined();
     CRUDJT_REQUIRE(env, IsBytes(info[1]), kRecordMessage);
     std::string payload;
     crudjt::RecordLimits limits;
@@ -174,12 +261,65 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     return out;
   }
 
+  Napi::Value OpenInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint8_t scratch[crudjt::kRecordKeyBytes];
+    const uint8_t* key;
+    if (!GetKey(info, 0, scratch, &key)) return env.Undefined();
+    CRUDJT_REQUIRE(env, IsBytes(info[1]), kRecordMessage);
+    CRUDJT_REQUIRE(env, IsBytes(info[2]) && info[2].As<Napi::Uint8Array>().ByteLength() >= crudjt::kMaxPayloadBytes,
+                   kOutMessage);
+    crudjt::RecordLimits limits;
+    crudjt::Status s = codec_->OpenRecord(key, View(info[1].As<Napi::Uint8Array>()), &payload_, &limits);
+    if (s.IsNotFound()) return Napi::Number::New(env, -1);
+    if (!s.ok()) return ThrowStatus(env, s);
+    // OpenRecord never gives more than kMaxPayloadBytes... unless a record
+    // was sealed by something else: refuse rather than overflow `out`.
+    if (payload_.size() > crudjt::kMaxPayloadBytes) {
+      return ThrowStatus(env, crudjt::Status::Corruption("a record's payload is bigger than any payload"));
+    }
+    std::memcpy(info[2].As<Napi::Uint8Array>().Data(), payload_.data(), payload_.size());
+    return Napi::Number::New(env, static_cast<double>(payload_.size()));
+  }
+
+  Napi::Value WrapIndexKey(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint8_t wrapped[crudjt::kWrappedIndexKeyBytes];
+    crudjt::Status s = codec_->WrapIndexKey(wrapped);
+    if (!s.ok()) return ThrowStatus(env, s);
+    return Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(wrapped), sizeof(wrapped));
+  }
+
+  Napi::Value AdoptIndexKey(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    CRUDJT_REQUIRE(env, IsBytes(info[0]) && info[0].As<Napi::Uint8Array>().ByteLength() == crudjt::kWrappedIndexKeyBytes,
+                   kWrappedMessage);
+    crudjt::Status s = codec_->AdoptIndexKey(info[0].As<Napi::Uint8Array>().Data());
+    if (s.IsCorruption()) return Napi::Boolean::New(env, false);
+    if (!s.ok()) return ThrowStatus(env, s);
+    return Napi::Boolean::New(env, true);
+  }
+
+  Napi::Value KeyIds(const Napi::CallbackInfo& info) {
+    if (!codec_) return info.Env().Undefined();
+    std::vector<uint32_t> ids = codec_->key_ids();
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(info.Env(), 4 * ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (size_t b = 0; b < 4; ++b) out.Data()[4 * i + b] = static_cast<uint8_t>(ids[i] >> (8 * b));
+    }
+    return out;
+  }
+
   Napi::Value KeyId(const Napi::CallbackInfo& info) {
     if (!codec_) return info.Env().Undefined();
     return Napi::Number::New(info.Env(), static_cast<double>(codec_->key_id()));
   }
 
   std::unique_ptr<crudjt::RecordCodec> codec_;
+  std::string payload_;  // openInto's plaintext (its capacity is reused)
 };
 
 }  // namespace

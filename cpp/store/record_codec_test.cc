@@ -4,12 +4,14 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "crudjt/store.h"
 #include "crypto/aead.h"
 #include "crypto/index_hasher.h"
 #include "crypto/keys.h"
 #include "store/record.h"
+#include "util/base64url.h"
 #include "util/coding.h"
 
 using namespace crudjt;
@@ -207,4 +209,117 @@ TEST_CASE("RecordCodec.OpensAnEngineRecordBoundToASubject") {
   record[21] = char(record[21] ^ 1);
   CHECK(codec->OpenRecord(key, record, &payload, &limits).IsCorruption());
   keys.Wipe();
+}
+
+namespace {
+
+std::unique_ptr<RecordCodec> NewCodec(const std::string& secret, const std::vector<std::string>& previous) {
+  std::vector<std::string_view> views(previous.begin(), previous.end());
+  std::unique_ptr<RecordCodec> c;
+  REQUIRE(RecordCodec::Create(secret, views, &c).ok());
+  return c;
+}
+
+std::string SealFor(RecordCodec* c, const std::string& token, const std::string& payload) {
+  uint8_t key[kRecordKeyBytes];
+  REQUIRE(c->HashToken(token, key));
+  std::string record;
+  REQUIRE(c->Seal(key, payload, 0, -1, &record).ok());
+  return record;
+}
+
+}  // namespace
+
+TEST_CASE("RecordCodec.RotationOpensRecordsOfPreviousSecretsAndSealsUnderTheCurrent") {
+  const std::string a = Secret('a'), b = Secret('b', 32);
+  auto old_codec = NewCodec(a);
+  auto rotated = NewCodec(b, {a});
+  CHECK(rotated->key_id() != old_codec->key_id());
+  CHECK(rotated->key_ids() == std::vector<uint32_t>{rotated->key_id(), old_codec->key_id()});
+  // Without adoption the hash key is the oldest secret's: the same tree key.
+  const std::string token = "tokentokentokentokenAB";
+  uint8_t k_old[kRecordKeyBytes], k_new[kRecordKeyBytes];
+  REQUIRE(old_codec->HashToken(token, k_old));
+  REQUIRE(rotated->HashToken(token, k_new));
+  CHECK(KeyString(k_old) == KeyString(k_new));
+  std::string record = SealFor(old_codec.get(), token, "\x81\xa1x\x01");
+  std::string payload;
+  RecordLimits limits;
+  REQUIRE(rotated->OpenRecord(k_new, record, &payload, &limits).ok());
+  CHECK(payload == "\x81\xa1x\x01");
+  CHECK(limits.key_id == old_codec->key_id());
+  // A write reseals under the current secret, which the old codec can not open.
+  std::string resealed = SealFor(rotated.get(), token, "\x81\xa1y\x02");
+  CHECK(DecodeFixed32(reinterpret_cast<const uint8_t*>(resealed.data()) + kRecordOffsetKeyId) == rotated->key_id());
+  CHECK(old_codec->OpenRecord(k_old, resealed, &payload, &limits).IsNotFound());
+  // The new secret alone knows neither the old records nor the hash key.
+  auto b_only = NewCodec(b);
+  uint8_t k_b[kRecordKeyBytes];
+  REQUIRE(b_only->HashToken(token, k_b));
+  CHECK(KeyString(k_b) != KeyString(k_old));
+  CHECK(b_only->OpenRecord(k_old, record, &payload, &limits).IsNotFound());
+}
+
+TEST_CASE("RecordCodec.WrappedIndexKeyKeepsTokenHashesAcrossRotations") {
+  const std::string a = Secret('a'), b = Secret('b'), c = Secret('c', 64), x = Secret('x');
+  auto first = NewCodec(a);
+  uint8_t wrapped_a[kWrappedIndexKeyBytes];
+  REQUIRE(first->WrapIndexKey(wrapped_a).ok());
+  // B with A listed adopts A's wrapping, and wraps the same index key under B.
+  auto second = NewCodec(b, {a});
+  REQUIRE(second->AdoptIndexKey(wrapped_a).ok());
+  uint8_t wrapped_b[kWrappedIndexKeyBytes];
+  REQUIRE(second->WrapIndexKey(wrapped_b).ok());
+  // Later C with B listed (A dropped) still hashes tokens as A did.
+  auto third = NewCodec(c, {b});
+  CHECK(third->AdoptIndexKey(wrapped_a).IsCorruption());
+  REQUIRE(third->AdoptIndexKey(wrapped_b).ok());
+  const std::string token = "anotherTokenOfTheStore";
+  uint8_t k1[kRecordKeyBytes], k3[kRecordKeyBytes], s1[kRecordKeyBytes], s3[kRecordKeyBytes];
+  REQUIRE(first->HashToken(token, k1));
+  REQUIRE(third->HashToken(token, k3));
+  CHECK(KeyString(k1) == KeyString(k3));
+  first->HashSubject("user-42", s1);
+  third->HashSubject("user-42", s3);
+  CHECK(KeyString(s1) == KeyString(s3));
+  // A wrong secret adopts nothing; altered bytes neither.
+  auto wrong = NewCodec(x);
+  CHECK(wrong->AdoptIndexKey(wrapped_b).IsCorruption());
+  wrapped_b[30] ^= 1;
+  CHECK(third->AdoptIndexKey(wrapped_b).IsCorruption());
+}
+
+TEST_CASE("RecordCodec.PreviousSecretsAreCheckedLikeTheStores") {
+  std::unique_ptr<RecordCodec> c;
+  std::vector<std::string_view> bad = {std::string_view("short")};
+  Status s = RecordCodec::Create(Secret('a'), bad, &c);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message().find("previous_secret_keys[0]") != std::string::npos);
+  // Duplicates (of the current secret or of each other) are skipped.
+  const std::string a = Secret('a'), b = Secret('b');
+  std::vector<std::string_view> dup = {a, b, b};
+  REQUIRE(RecordCodec::Create(a, dup, &c).ok());
+  CHECK(c->key_ids().size() == 2);
+  std::vector<std::string_view> many(kMaxPreviousSecrets + 1, b);
+  CHECK(RecordCodec::Create(a, many, &c).IsInvalidArgument());
+}
+
+TEST_CASE("RecordCodec.HandlesAreTheCanonicalBase64UrlOfTreeKeys") {
+  auto c = NewCodec(Secret('h'));
+  for (int i = 0; i < 200; ++i) {
+    std::string token;
+    uint8_t key[kRecordKeyBytes], back[kRecordKeyBytes];
+    REQUIRE(c->NewToken(&token, key).ok());
+    char handle[kRecordHandleChars];
+    RecordCodec::EncodeHandle(key, handle);
+    const std::string h(handle, kRecordHandleChars);
+    CHECK(h == Base64UrlEncode(key, kRecordKeyBytes));
+    REQUIRE(RecordCodec::DecodeHandle(h, back));
+    CHECK(KeyString(back) == KeyString(key));
+  }
+  uint8_t out[kRecordKeyBytes];
+  CHECK_FALSE(RecordCodec::DecodeHandle("AAAAAAAAAAAAAAAAAAAAAB", out));  // stray low bits
+  CHECK_FALSE(RecordCodec::DecodeHandle("AAAAAAAAAAAAAAAAAAAAA", out));
+  CHECK_FALSE(RecordCodec::DecodeHandle("AAAAAAAAAAAAAAAAAAAA=A", out));
+  CHECK(RecordCodec::DecodeHandle("AAAAAAAAAAAAAAAAAAAAAw", out));
 }
