@@ -125,6 +125,16 @@ describe('cluster role: nothing secret on the cluster', function () {
             const type = await node.type(key);
             if (type === 'string') blobs.push([`value of ${key} on ${port}`, (await node.getBuffer(key))!]);
             else if (type === 'set') for (const m of await node.smembersBuffer(key)) blobs.push([`member of ${key} on ${port}`, m]);
+            else if (type === 'hash' && key.toString().endsWith(':m:index-key')) {
+              // The index key, wrapped under each secret that used it: 8 hex
+              // digits (a key id) -> 72 sealed bytes.
+              const fields = await node.hgetallBuffer(key);
+              for (const [f, v] of Object.entries(fields)) {
+                expect(f).to.match(/^[0-9a-f]{8}$/);
+                expect(v.length).to.equal(72);
+                blobs.push([`field ${f} of ${key} on ${port}`, v]);
+              }
+            }
             else throw new Error(`unexpected ${type} key ${key.toString()} on ${port}`);
           }
         } while (cursor !== '0');

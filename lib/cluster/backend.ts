@@ -30,7 +30,7 @@ import { buildReadResult } from '../backend';
 import { fromNative, InternalError } from '../errors';
 import { unpackMap } from '../msgpack';
 import { CHOSEN_TOKEN_INVALID, CHOSEN_TOKEN_RE, type Limit } from '../validation';
-import type { NativeRecordCodec } from './codec';
+import type { NativeRecordCodec, TreeKey } from './codec';
 import * as scripts from './scripts';
 
 const NO_LIMIT = -1;
@@ -69,6 +69,7 @@ export function defineScripts(cluster: Cluster): void {
   cluster.defineCommand('crudjtDelete', { numberOfKeys: 1, lua: scripts.DELETE });
   cluster.defineCommand('crudjtTouch', { numberOfKeys: 1, lua: scripts.TOUCH });
   cluster.defineCommand('crudjtSubjectAdd', { numberOfKeys: 1, lua: scripts.SUBJECT_ADD });
+  cluster.defineCommand('crudjtIndexKey', { numberOfKeys: 1, lua: scripts.INDEX_KEY });
 }
 
 /** CRC16 slot of a key, as Redis computes it (cluster-key-slot ships with ioredis). */
@@ -87,47 +88,51 @@ export class ClusterBackend implements Backend {
   readonly role = 'cluster' as const;
   private readonly cluster: Cluster;
   private readonly commands: ScriptCommands;
-  /** The current codec first, then those of previous secret keys. */
-  private readonly codecs: NativeRecordCodec[];
-  private readonly codecById = new Map<number, NativeRecordCodec>();
+  /** The current secret and the previous ones (records of any of them open). */
+  private readonly codec: NativeRecordCodec;
   /** The 4-byte key ids accepted (ARGV[1] of every script). */
   private readonly keyIds: Buffer;
   private readonly prefix: string;
+  /** `${prefix}t:`, the start of every token key. */
+  private readonly tokenPrefix: string;
+  /** openInto's output: a read's payload, unpacked before the next read can run. */
+  private readonly plain = Buffer.alloc(256);
   private readonly deadlineMs: number;
   private readonly replicated: boolean;
   private readonly startedAt = Date.now();
   private readonly ops: Record<string, number> = { create: 0, read: 0, update: 0, delete: 0, touch: 0 };
   private closed = false;
 
-  constructor(cluster: Cluster, codecs: NativeRecordCodec[], options: ClusterBackendOptions) {
+  constructor(cluster: Cluster, codec: NativeRecordCodec, options: ClusterBackendOptions) {
     this.cluster = cluster;
     this.commands = cluster as unknown as ScriptCommands;
-    this.codecs = codecs;
-    const ids = Buffer.alloc(4 * codecs.length);
-    codecs.forEach((c, i) => {
-      ids.writeUInt32LE(c.keyId >>> 0, 4 * i);
-      if (!this.codecById.has(c.keyId >>> 0)) this.codecById.set(c.keyId >>> 0, c);
-    });
-    this.keyIds = ids;
+    this.codec = codec;
+    this.keyIds = codec.keyIds;
     this.prefix = options.prefix;
+    this.tokenPrefix = `${options.prefix}t:`;
     this.deadlineMs = options.deadlineMs;
     this.replicated = options.replicated;
   }
 
   // ---- keys ----------------------------------------------------------------
 
-  private tokenKey(treeKey: Buffer): string {
-    return `${this.prefix}t:${treeKey.toString('base64url')}`;
+  /** The Redis key of a tree key's handle (see treeKeyOf). */
+  private tokenKey(handle: string): string {
+    return this.tokenPrefix + handle;
   }
 
   private subjectKey(subject: string): string {
-    const hash = this.codecs[0].hashSubject(Buffer.from(subject, 'utf8'));
+    const hash = this.codec.hashSubject(Buffer.from(subject, 'utf8'));
     return `${this.prefix}s:${hash.toString('base64url')}`;
   }
 
-  /** The tree key behind a token, or null when no token can have it. */
-  private treeKeyOf(token: string): Buffer | null {
-    return this.codecs[0].hashToken(token);
+  /**
+   * The handle (base64url of the tree key) behind a token, or null when no
+   * token can have it. A string, not the 16 bytes: it is what the Redis key
+   * holds, and the codec takes it back without a Buffer per call.
+   */
+  private treeKeyOf(token: string): string | null {
+    return this.codec.tokenHandle(token);
   }
 
   /** The master node (host:port) that owns `key`, as ioredis last saw the slot map. */
@@ -197,17 +202,19 @@ export class ClusterBackend implements Backend {
     }
   }
 
-  private open(treeKey: Buffer, record: Buffer, key: string): [Buffer, number] | null {
-    const id = record.length >= 20 ? record.readUInt32LE(16) : this.codecs[0].keyId >>> 0;
-    const codec = this.codecById.get(id) ?? this.codecs[0];
-    let opened;
+  /**
+   * The data of a record, or null for a record of a secret this process
+   * was not given (current or previous: the codec picks the record's).
+   */
+  private openData(token: string, handle: string, record: Buffer, key: string): Record<string, unknown> | null {
+    let n: number;
     try {
-      opened = codec.open(treeKey, record);
+      n = this.codec.openInto(handle, record, this.plain);
     } catch (e) {
       const err = fromNative(e);
       throw new InternalError(`CRUDJT cluster node ${this.nodeOf(key)}: the record under ${key} is corrupt: ${err.message}`);
     }
-    return opened === null ? null : [opened[0], opened[2]];
+    return n < 0 ? null : this.unpackStored(token, this.plain.subarray(0, n));
   }
 
   // ---- the Backend interface -------------------------------------------------
@@ -216,7 +223,7 @@ export class ClusterBackend implements Backend {
     this.ops.create++;
     const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
     const reads = silenceRead === null ? NO_LIMIT : silenceRead;
-    const codec = this.codecs[0];
+    const codec = this.codec;
     const setKey = subject === undefined || subject === null ? null : this.subjectKey(subject);
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       let token: string;
@@ -226,7 +233,7 @@ export class ClusterBackend implements Backend {
         const [t, treeKey] = codec.newToken();
         record = codec.seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, reads);
         token = t;
-        key = this.tokenKey(treeKey);
+        key = this.tokenKey(treeKey.toString('base64url'));
       } catch (e) {
         throw fromNative(e);
       }
@@ -251,9 +258,9 @@ export class ClusterBackend implements Backend {
 
   async read(token: string): Promise<ReadResult | null> {
     this.ops.read++;
-    const treeKey = this.treeKeyOf(token);
-    if (treeKey === null) return null;
-    const key = this.tokenKey(treeKey);
+    const handle = this.treeKeyOf(token);
+    if (handle === null) return null;
+    const key = this.tokenPrefix + handle;
     // Most session tokens have no read limit: then a read changes nothing,
     // and a plain GET is the whole step (a Lua script costs the node ~10x a
     // GET). The record carries its expiry (touch rewrites it), so the ttl
@@ -265,23 +272,23 @@ export class ClusterBackend implements Backend {
       const expiresAt = plain.readUIntLE(0, 6) + plain[6] * 2 ** 48;
       const ttlLeft = expiresAt === 0 ? NO_LIMIT : expiresAt - Date.now();
       if (ttlLeft !== NO_LIMIT && ttlLeft <= 0) return null;
-      const opened = this.open(treeKey, plain, key);
-      if (opened === null) return null; // another secret's record
-      return buildReadResult(this.unpackStored(token, opened[0]), ttlLeft, NO_LIMIT);
+      const data = this.openData(token, handle, plain, key);
+      if (data === null) return null; // a record of a secret this process lacks
+      return ttlLeft === NO_LIMIT ? { data } : buildReadResult(data, ttlLeft, NO_LIMIT);
     }
     const r = await this.call(key, 'read', () => this.commands.crudjtReadBuffer(key, this.keyIds));
     if (r === null) return null;
     const [record, pttl, readsLeft] = r;
     if (readsLeft !== NO_LIMIT) await this.replicate(key, 'read');
-    const opened = this.open(treeKey, record, key);
-    if (opened === null) return null;
-    return buildReadResult(this.unpackStored(token, opened[0]), pttl < 0 ? NO_LIMIT : pttl, Number(readsLeft));
+    const data = this.openData(token, handle, record, key);
+    if (data === null) return null;
+    return buildReadResult(data, pttl < 0 ? NO_LIMIT : pttl, Number(readsLeft));
   }
 
   /** A record under the current secret for a write with these limits (ttlMs: NO_LIMIT or ms). */
-  private sealNew(treeKey: Buffer, packed: Buffer, ttlMs: number, silenceRead: Limit): Buffer {
+  private sealNew(treeKey: TreeKey, packed: Buffer, ttlMs: number, silenceRead: Limit): Buffer {
     try {
-      return this.codecs[0].seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
+      return this.codec.seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, silenceRead ?? NO_LIMIT);
     } catch (e) {
       throw fromNative(e);
     }

@@ -3,6 +3,7 @@
 //
 //   await CRUDJT.Config.connectToCluster({
 //     secret_key,                         // the same key in every process
+//     previous_secret_keys: [...],        // older keys whose tokens still read
 //     nodes: ['10.0.0.1:7000', '10.0.0.2:7000'],   // any reachable nodes
 //     prefix: 'crudjt:',                  // key prefix (default)
 //     password, tls,                      // passed to ioredis
@@ -14,7 +15,7 @@
 import type { Cluster, ClusterOptions } from 'ioredis';
 import type { Backend } from '../backend';
 import { InternalError, InvalidState, MESSAGES } from '../errors';
-import { checkOptionNames, isBlankSecret, validateSecretKey } from '../validation';
+import { checkOptionNames, isBlankSecret, validatePreviousSecretKeys, validateSecretKey } from '../validation';
 import { ClusterBackend, defineScripts, type Logger } from './backend';
 import { newRecordCodec, type NativeRecordCodec } from './codec';
 
@@ -23,6 +24,11 @@ export { ClusterBackend } from './backend';
 export interface ClusterConnectOptions {
   /** Base64 of 32, 48 or 64 bytes: the same key in every process. */
   secret_key: string;
+  /**
+   * Key rotation: earlier secret keys (newest first, at most 16). Tokens
+   * sealed under them still read; a write reseals under secret_key.
+   */
+  previous_secret_keys?: string[];
   /** 'host:port' of one or more cluster nodes (the rest are discovered). */
   nodes: string[];
   /** Prefix of every Redis key (default 'crudjt:'); no '{' or '}'. */
@@ -42,7 +48,7 @@ export interface ClusterConnectOptions {
 export const DEFAULT_PREFIX = 'crudjt:';
 export const DEFAULT_DEADLINE_MS = 5000;
 const OPTIONS = [
-  'secret_key', 'nodes', 'prefix', 'password', 'username', 'tls', 'durability', 'deadline_ms',
+  'secret_key', 'previous_secret_keys', 'nodes', 'prefix', 'password', 'username', 'tls', 'durability', 'deadline_ms',
   // Config.connectToCluster's own option (it hands the logger over separately).
   'logger',
 ] as const;
@@ -69,6 +75,8 @@ export function parseNode(value: unknown, index: number): ParsedNode {
 
 export interface ParsedClusterOptions {
   secret: Buffer;
+  /** Raw previous secrets, newest first (wiped after use, like secret). */
+  previous: Buffer[];
   nodes: ParsedNode[];
   prefix: string;
   password?: string;
@@ -87,6 +95,7 @@ export function parseClusterOptions(options: unknown): ParsedClusterOptions {
   if (isBlankSecret(o.secret_key)) throw new InvalidState(MESSAGES.SECRET_KEY_BLANK);
   const secret = validateSecretKey(o.secret_key);
   checkOptionNames(o, OPTIONS, 'connectToCluster');
+  const previous = validatePreviousSecretKeys(o.previous_secret_keys);
   if (!Array.isArray(o.nodes) || o.nodes.length === 0) {
     throw new TypeError("nodes must be a non-empty array of 'host:port' strings");
   }
@@ -118,6 +127,7 @@ export function parseClusterOptions(options: unknown): ParsedClusterOptions {
   }
   return {
     secret,
+    previous,
     nodes,
     prefix,
     password: o.password as string | undefined,
@@ -203,6 +213,79 @@ export async function connectCluster(cluster: Cluster, p: ParsedClusterOptions):
   }
 }
 
+/** The INDEX_KEY script, defined by defineScripts (replies as Buffers). */
+interface IndexKeyCommand {
+  crudjtIndexKeyBuffer(key: string, field: string, wrapped: Buffer): Promise<Buffer[]>;
+}
+
+/** The cluster's meta hash of wrapped index keys (see adoptIndexKey). */
+export function indexKeyName(prefix: string): string {
+  return `${prefix}m:index-key`;
+}
+
+function keyIdField(keyId: number): string {
+  return (keyId >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Key rotation: tokens are found by their keyed hash, so the hash key (the
+ * index key) must outlive every secret, as a store's does. The cluster
+ * keeps it in one hash, <prefix>m:index-key, wrapped under each secret
+ * that has used it (field = that secret's key id). A process adopts the
+ * wrapping one of its secrets opens (its current secret's first) and adds
+ * its current secret's wrapping when missing, so that a later process
+ * with only the new secret (the old one dropped) finds it too. A cluster
+ * without the hash (new, or filled before rotation existed) gets the index
+ * key of the OLDEST secret the process lists: what that secret alone used.
+ * When no secret of the process opens any wrapping (a wrong key), it keeps
+ * that default and writes nothing: every token then reads as absent, as on
+ * a master with another key.
+ */
+export async function adoptIndexKey(
+  cluster: Cluster,
+  codec: NativeRecordCodec,
+  p: ParsedClusterOptions,
+  log: Logger | null,
+): Promise<void> {
+  const metaKey = indexKeyName(p.prefix);
+  const mine = keyIdField(codec.keyId);
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const work = fn();
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${p.deadlineMs} ms`)), p.deadlineMs);
+        }),
+      ]);
+    } catch (e) {
+      work.catch(() => undefined);
+      throw new InternalError(`CRUDJT cluster: ${what} (${metaKey}) failed: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const flat = await call('reading the index key', () =>
+    (cluster as unknown as IndexKeyCommand).crudjtIndexKeyBuffer(metaKey, mine, codec.wrapIndexKey()),
+  );
+  const entries: Array<[string, Buffer]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i].toString('latin1'), flat[i + 1]]);
+  entries.sort(([a], [b]) => (a === mine ? -1 : b === mine ? 1 : 0));
+  const adopted = entries.find(([, wrapped]) => wrapped.length === 72 && codec.adoptIndexKey(wrapped));
+  if (adopted === undefined) {
+    log?.warn(
+      `CRUDJT cluster: none of this process's secret keys opens the cluster's index key (${metaKey}): ` +
+        'the tokens of the cluster will read as absent. Is secret_key (or previous_secret_keys) the one the cluster was filled with?',
+    );
+    return;
+  }
+  if (adopted[0] !== mine) {
+    await call('adding the current secret to the index key', () => cluster.hsetnx(metaKey, mine, codec.wrapIndexKey()));
+    log?.info(`CRUDJT cluster: index key now also wrapped under the current secret key (${metaKey} field ${mine})`);
+  }
+}
+
 function checkLogger(logger: unknown): Logger | null {
   if (logger === undefined || logger === null) return null;
   if (typeof logger !== 'object' || typeof (logger as Logger).warn !== 'function') return null;
@@ -215,16 +298,26 @@ function checkLogger(logger: unknown): Logger | null {
  */
 export async function openClusterBackend(options: unknown, logger: Logger | null): Promise<Backend> {
   const p = parseClusterOptions(options);
-  let codecs: NativeRecordCodec[];
+  let codec: NativeRecordCodec;
   try {
-    codecs = [newRecordCodec(p.secret)];
+    codec = newRecordCodec(p.secret, p.previous);
+  } catch (e) {
+    // The codec names a bad previous key ("previous_secret_keys[i]: ...").
+    throw e instanceof TypeError || e instanceof InternalError ? e : new TypeError((e as Error).message);
   } finally {
     p.secret.fill(0);
+    for (const k of p.previous) k.fill(0);
   }
   const log = checkLogger(logger);
   const cluster = newCluster(p, log);
   await connectCluster(cluster, p);
-  const backend = new ClusterBackend(cluster, codecs, {
+  try {
+    await adoptIndexKey(cluster, codec, p, log);
+  } catch (e) {
+    cluster.disconnect();
+    throw e;
+  }
+  const backend = new ClusterBackend(cluster, codec, {
     prefix: p.prefix,
     deadlineMs: p.deadlineMs,
     replicated: p.replicated,

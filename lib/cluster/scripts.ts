@@ -145,3 +145,18 @@ else
 end
 return 1
 `;
+
+/**
+ * index key: KEYS[1] the meta hash (<prefix>m:index-key, one field per
+ * secret: its key id as 8 hex digits -> the cluster's index key wrapped
+ * under that secret's wrap key); ARGV[1] this process's field, ARGV[2] its
+ * wrapping of the index key it would start with. A cluster without the hash
+ * gets it (so of several processes starting at once, the first one's
+ * choice stands); -> every field and value, flat, as HGETALL.
+ */
+export const INDEX_KEY = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return redis.call('HGETALL', KEYS[1])
+`;
