@@ -86,6 +86,16 @@ export interface NativeStore {
   /** subject: UTF-8 bytes, 1..128 (absent/null = none), for revokeSubject/listSubject. */
   create(payload: Buffer, ttlMs: number, maxReads: number, subject?: Buffer | null): string;
   read(token: string): NativeReadResult | null;
+  /**
+   * read() without allocating: copies ttlLeftMs and readsLeft (-1 = none)
+   * as two float64 in host byte order into scratch[0..16) and the payload
+   * into scratch[16..), and answers its length; -1 when not found. A payload
+   * longer than scratch.byteLength - 16 is answered as a Buffer of its own
+   * (the limits still in scratch[0..16)). TypeError when scratch is not a
+   * Uint8Array of at least 16 bytes. Optional: absent from addons built
+   * before it (lib/store.ts falls back to read()).
+   */
+  readInto?(token: string, scratch: Uint8Array): number | Buffer;
   update(token: string, payload: Buffer, ttlMs: number, maxReads: number): boolean;
   remove(token: string): boolean;
 

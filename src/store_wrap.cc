@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,10 @@ constexpr char kReadsMessage[] = "maxReads must be -1 (no limit) or an integer i
 constexpr char kSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes";
 constexpr char kOptSubjectMessage[] = "subject must be a Buffer of 1 to 128 bytes, null or undefined";
 constexpr char kHandleMessage[] = "handle must be a string";
+constexpr char kScratchMessage[] = "scratch must be a Uint8Array of at least 16 bytes";
+// readInto's scratch: ttlLeftMs and readsLeft as two float64 (host byte
+// order), then the payload.
+constexpr size_t kReadHeaderBytes = 16;
 constexpr char kOpsMessage[] = "ops must be an array of at most 4096 op tuples";
 // A token no store can hold (not base64url): stands in, inside a batch,
 // for a string too long to be a token, so it is "not found" without
@@ -38,43 +43,78 @@ void Wipe(std::string* s) {
 
 enum class TokenArg { kOk, kNeverFound, kInvalid };
 
-// Reads a token argument. kNeverFound: a string too long to be a token of
-// any crudjt store (read -> null, update/remove -> false, no engine call and
-// no conversion of a huge string). kInvalid: TypeError pending.
-TokenArg GetToken(Napi::Env env, const Napi::Value& value, std::string* token) {
-  if (!value.IsString()) {
-    ThrowTypeError(env, kTokenMessage);
-    return TokenArg::kInvalid;
-  }
-  size_t units = 0;
-  if (napi_get_value_string_utf16(env, value, nullptr, 0, &units) != napi_ok || units == 0) {
+// Room for the UTF-8 of any string of at most kMaxTokenChars UTF-16 units
+// (3 bytes each at most; a surrogate pair is 4 bytes for 2 units).
+constexpr size_t kTokenBufBytes = 3 * crudjt::kMaxTokenChars + 1;
+
+// Reads a token argument into `buf` (kTokenBufBytes) with ONE conversion and
+// no allocation; *token views `buf`. kNeverFound: a string too long to be a
+// token of any crudjt store (read -> null, update/remove -> false, no engine
+// call). kInvalid: TypeError pending.
+TokenArg GetTokenView(Napi::Env env, napi_value value, char* buf, std::string_view* token) {
+  size_t len = 0;
+  // Fails with napi_string_expected (nothing thrown) for a non-string.
+  if (napi_get_value_string_utf8(env, value, buf, kTokenBufBytes, &len) != napi_ok || len == 0) {
     if (!env.IsExceptionPending()) ThrowTypeError(env, kTokenMessage);
     return TokenArg::kInvalid;
   }
-  if (units > crudjt::kMaxTokenChars) return TokenArg::kNeverFound;
-  *token = value.As<Napi::String>().Utf8Value();
+  // A string of at most kMaxTokenChars bytes has at most as many UTF-16
+  // units; count the units only for longer ones.
+  if (len > crudjt::kMaxTokenChars) {
+    size_t units = 0;
+    if (napi_get_value_string_utf16(env, value, nullptr, 0, &units) != napi_ok) {
+      if (!env.IsExceptionPending()) ThrowTypeError(env, kTokenMessage);
+      return TokenArg::kInvalid;
+    }
+    // At most kMaxTokenChars units always fit in buf whole.
+    if (units > crudjt::kMaxTokenChars) return TokenArg::kNeverFound;
+  }
+  *token = std::string_view(buf, len);
   return TokenArg::kOk;
+}
+
+// GetTokenView() into an owned string (pool workers, batches).
+TokenArg GetToken(Napi::Env env, const Napi::Value& value, std::string* token) {
+  char buf[kTokenBufBytes];
+  std::string_view view;
+  TokenArg t = GetTokenView(env, value, buf, &view);
+  if (t == TokenArg::kOk) token->assign(view.data(), view.size());
+  return t;
 }
 
 struct PayloadArgs {
   std::string subject;  // create only; empty = none
-  std::string payload;
+  std::string payload;  // the copy (pool workers)
+  // The payload: a view of the caller's bytes, or of `payload` when copied.
+  std::string_view payload_view;
   int64_t ttl_ms = crudjt::kNoLimit;
   int64_t max_reads = crudjt::kNoLimit;
 };
 
-// Reads (payload, ttlMs, maxReads) from info[first..first+2]; copies the
-// payload (the caller may reuse its Buffer). False: TypeError pending.
-bool GetPayloadArgs(const Napi::CallbackInfo& info, size_t first, PayloadArgs* out) {
-  Napi::Env env = info.Env();
-  Napi::Value payload = info[first];
-  if (!payload.IsTypedArray() ||
-      payload.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowTypeError(env, kPayloadMessage);
+// A Uint8Array argument's bytes with one N-API call; false when `value` is
+// no Uint8Array (a Buffer is one).
+bool GetBytes(Napi::Env env, napi_value value, uint8_t** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     return false;
   }
-  Napi::Uint8Array bytes = payload.As<Napi::Uint8Array>();
-  if (bytes.ByteLength() == 0 || bytes.ByteLength() > crudjt::kMaxPayloadBytes) {
+  *data = static_cast<uint8_t*>(raw);
+  return true;
+}
+
+// Reads (payload, ttlMs, maxReads) from info[first..first+2]. With `copy`
+// (pool workers: the caller may reuse its Buffer meanwhile) the payload is
+// copied into out->payload; without (synchronous calls: no JavaScript runs
+// before the engine returns) out->payload_view points into the caller's
+// bytes. False: TypeError pending.
+bool GetPayloadArgs(const Napi::CallbackInfo& info, size_t first, PayloadArgs* out, bool copy = true) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  if (!GetBytes(env, info[first], &data, &length) || length == 0 ||
+      length > crudjt::kMaxPayloadBytes) {
     ThrowTypeError(env, kPayloadMessage);
     return false;
   }
@@ -86,8 +126,20 @@ bool GetPayloadArgs(const Napi::CallbackInfo& info, size_t first, PayloadArgs* o
     ThrowTypeError(env, kReadsMessage);
     return false;
   }
-  out->payload.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  if (copy) {
+    out->payload.assign(reinterpret_cast<const char*>(data), length);
+    out->payload_view = out->payload;
+  } else {
+    out->payload_view = std::string_view(reinterpret_cast<const char*>(data), length);
+  }
   return true;
+}
+
+// Tokens are base64url (ASCII): Latin-1 is the cheapest way to make them.
+Napi::Value TokenToJs(Napi::Env env, const std::string& token) {
+  napi_value out = nullptr;
+  napi_create_string_latin1(env, token.data(), token.size(), &out);
+  return Napi::Value(env, out);
 }
 
 // [payload, ttlLeftMs, readsLeft]
@@ -615,6 +667,7 @@ Napi::Function StoreWrap::DefineClass(Napi::Env env) {
       {
           InstanceMethod<&StoreWrap::Create>("create"),
           InstanceMethod<&StoreWrap::Read>("read"),
+          InstanceMethod<&StoreWrap::ReadInto>("readInto"),
           InstanceMethod<&StoreWrap::Update>("update"),
           InstanceMethod<&StoreWrap::Touch>("touch"),
           InstanceMethod<&StoreWrap::TouchAsync>("touchAsync"),
@@ -676,25 +729,31 @@ StorePtr StoreWrap::OpenStoreOrThrow(Napi::Env env) const {
   return store_;
 }
 
+crudjt::Store* StoreWrap::OpenStoreRawOrThrow(Napi::Env env) const {
+  if (!store_) ThrowStatus(env, crudjt::Status::Closed(kClosedMessage));
+  return store_.get();
+}
+
 Napi::Value StoreWrap::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  StorePtr store = OpenStoreOrThrow(env);
+  crudjt::Store* store = OpenStoreRawOrThrow(env);
   if (!store) return env.Undefined();
   PayloadArgs args;
-  if (!GetPayloadArgs(info, 0, &args)) return env.Undefined();
+  if (!GetPayloadArgs(info, 0, &args, /*copy=*/false)) return env.Undefined();
   if (!GetSubject(env, info[3], true, &args.subject)) return env.Undefined();
   std::string token;
-  crudjt::Status s = store->Create(args.payload, args.ttl_ms, args.max_reads, &token, args.subject);
+  crudjt::Status s = store->Create(args.payload_view, args.ttl_ms, args.max_reads, &token, args.subject);
   if (!s.ok()) return ThrowStatus(env, s);
-  return Napi::String::New(env, token);
+  return TokenToJs(env, token);
 }
 
 Napi::Value StoreWrap::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  StorePtr store = OpenStoreOrThrow(env);
+  crudjt::Store* store = OpenStoreRawOrThrow(env);
   if (!store) return env.Undefined();
-  std::string token;
-  switch (GetToken(env, info[0], &token)) {
+  char buf[kTokenBufBytes];
+  std::string_view token;
+  switch (GetTokenView(env, info[0], buf, &token)) {
     case TokenArg::kInvalid: return env.Undefined();
     case TokenArg::kNeverFound: return env.Null();
     case TokenArg::kOk: break;
@@ -706,28 +765,63 @@ Napi::Value StoreWrap::Read(const Napi::CallbackInfo& info) {
   return ReadResultToJs(env, result);
 }
 
+Napi::Value StoreWrap::ReadInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  crudjt::Store* store = OpenStoreRawOrThrow(env);
+  if (!store) return env.Undefined();
+  uint8_t* scratch = nullptr;
+  size_t scratch_bytes = 0;
+  if (!GetBytes(env, info[1], &scratch, &scratch_bytes) || scratch_bytes < kReadHeaderBytes) {
+    return ThrowTypeError(env, kScratchMessage);
+  }
+  char buf[kTokenBufBytes];
+  std::string_view token;
+  switch (GetTokenView(env, info[0], buf, &token)) {
+    case TokenArg::kInvalid: return env.Undefined();
+    case TokenArg::kNeverFound: return Napi::Number::New(env, -1);
+    case TokenArg::kOk: break;
+  }
+  crudjt::ReadResult result;
+  crudjt::Status s = store->Read(token, &result);
+  if (s.IsNotFound()) return Napi::Number::New(env, -1);
+  if (!s.ok()) return ThrowStatus(env, s);
+  // The engine ran no JavaScript, so `scratch` is still the caller's live
+  // memory of at least scratch_bytes.
+  const double meta[2] = {static_cast<double>(result.ttl_left_ms),
+                          static_cast<double>(result.reads_left)};
+  std::memcpy(scratch, meta, sizeof meta);
+  const size_t n = result.payload.size();
+  if (n > scratch_bytes - kReadHeaderBytes) {
+    return Napi::Buffer<char>::Copy(env, result.payload.data(), n);
+  }
+  std::memcpy(scratch + kReadHeaderBytes, result.payload.data(), n);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
 Napi::Value StoreWrap::Update(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  StorePtr store = OpenStoreOrThrow(env);
+  crudjt::Store* store = OpenStoreRawOrThrow(env);
   if (!store) return env.Undefined();
-  std::string token;
-  TokenArg t = GetToken(env, info[0], &token);
+  char buf[kTokenBufBytes];
+  std::string_view token;
+  TokenArg t = GetTokenView(env, info[0], buf, &token);
   if (t == TokenArg::kInvalid) return env.Undefined();
   PayloadArgs args;
-  if (!GetPayloadArgs(info, 1, &args)) return env.Undefined();
+  if (!GetPayloadArgs(info, 1, &args, /*copy=*/false)) return env.Undefined();
   if (t == TokenArg::kNeverFound) return Napi::Boolean::New(env, false);
   bool updated = false;
-  crudjt::Status s = store->Update(token, args.payload, args.ttl_ms, args.max_reads, &updated);
+  crudjt::Status s = store->Update(token, args.payload_view, args.ttl_ms, args.max_reads, &updated);
   if (!s.ok()) return ThrowStatus(env, s);
   return Napi::Boolean::New(env, updated);
 }
 
 Napi::Value StoreWrap::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  StorePtr store = OpenStoreOrThrow(env);
+  crudjt::Store* store = OpenStoreRawOrThrow(env);
   if (!store) return env.Undefined();
-  std::string token;
-  switch (GetToken(env, info[0], &token)) {
+  char buf[kTokenBufBytes];
+  std::string_view token;
+  switch (GetTokenView(env, info[0], buf, &token)) {
     case TokenArg::kInvalid: return env.Undefined();
     case TokenArg::kNeverFound: return Napi::Boolean::New(env, false);
     case TokenArg::kOk: break;

@@ -66,6 +66,8 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Create(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
+  // readInto(token, scratch) -> -1 | payload length | Buffer (binding.d.ts).
+  Napi::Value ReadInto(const Napi::CallbackInfo& info);
   Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Remove(const Napi::CallbackInfo& info);
   Napi::Value CreateAsync(const Napi::CallbackInfo& info);
@@ -90,6 +92,10 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   // The open store, or null after close() (then throws CRUDJT_CLOSED).
   std::shared_ptr<crudjt::Store> OpenStoreOrThrow(Napi::Env env) const;
+  // The same without a reference count, for the synchronous methods: no
+  // JavaScript (hence no close()) runs before they return, and the engine
+  // store outlives the call (store_ or closing_ or a worker holds it).
+  crudjt::Store* OpenStoreRawOrThrow(Napi::Env env) const;
 
   std::shared_ptr<crudjt::Store> store_;    // null once close() was called
   std::shared_ptr<crudjt::Store> closing_;  // the closed store, for repeated close()

@@ -82,6 +82,69 @@ describe('ReadCache', () => {
     expect(c.get('a', 0)).to.equal(undefined);
   });
 
+  it('readSlot/commitSlot: entries keep their own bytes while slots are reused (random sequence, model)', () => {
+    const rand = mulberry32(11);
+    const max = 8;
+    const c = new ReadCache({ maxEntries: max });
+    const model = new Map<string, Buffer>(); // token -> bytes, most recent last
+    const touch = (t: string, b: Buffer): void => {
+      model.delete(t);
+      model.set(t, b);
+      if (model.size > max) model.delete(model.keys().next().value as string);
+    };
+    for (let i = 0; i < 20000; i++) {
+      const token = `t${rand(24)}`;
+      const bytes = Buffer.from(Array.from({ length: 1 + rand(256) }, () => rand(256)));
+      const op = rand(5);
+      if (op === 0) {
+        c.fill(token, c.epoch(), bytes, null);
+        touch(token, bytes);
+      } else if (op === 1) {
+        // An engine read written straight into the slot, then committed.
+        const slot = c.readSlot();
+        expect(slot.slot.length).to.be.at.least(16 + 256);
+        bytes.copy(slot.slot, 16);
+        slot.meta[slot.metaIndex] = -1;
+        if (rand(4) === 0) {
+          // A write overtook the read: nothing is cached, the slot stays free.
+          const epoch = c.epoch();
+          c.evict(token);
+          model.delete(token);
+          c.commitSlot(token, epoch, bytes.length, null);
+          expect(c.readSlot()).to.equal(slot);
+        } else {
+          c.commitSlot(token, c.epoch(), bytes.length, null);
+          touch(token, bytes);
+        }
+      } else if (op === 2) {
+        c.evict(token);
+        model.delete(token);
+      } else {
+        const e = c.lookup(token, 0);
+        expect(e === undefined).to.equal(!model.has(token));
+        if (e !== undefined) {
+          expect(Buffer.compare(e.bytes.subarray(e.offset, e.offset + e.length), model.get(token)!)).to.equal(0);
+          touch(token, model.get(token)!);
+        }
+      }
+      expect(c.size).to.equal(model.size);
+    }
+    // Every entry still holds exactly its bytes.
+    for (const [t, b] of model) expect(c.get(t, 0)!.payload).to.deep.equal(b);
+  });
+
+  it('a payload longer than a slot is kept whole (its own copy)', () => {
+    const c = new ReadCache({ maxEntries: 2 });
+    const big = Buffer.alloc(1000, 7);
+    c.fill('a', c.epoch(), big, null);
+    c.fill('b', c.epoch(), bytes, null);
+    big.fill(0);
+    expect(c.get('a', 0)!.payload).to.deep.equal(Buffer.alloc(1000, 7));
+    expect(c.get('b', 0)!.payload).to.deep.equal(bytes);
+    c.commitSlot('c', c.epoch(), 257, null); // refused: longer than the slot
+    expect(c.size).to.equal(2);
+  });
+
   it('rejects a bad maxEntries', () => {
     expect(() => new ReadCache({ maxEntries: 0 })).to.throw(RangeError);
   });

@@ -347,4 +347,135 @@ describe('native binding', function () {
       }
     });
   });
+
+  describe('readInto (issue 6: a read without a Buffer or an array)', function () {
+    const payload = Buffer.from([0x82, 0xa1, 0x61, 0x01, 0xa1, 0x62, 0xa3, 0x78, 0x79, 0x7a]);
+
+    function meta(scratch: Uint8Array): [number, number] {
+      const copy = Buffer.from(scratch.subarray(0, 16)); // aligned for Float64Array
+      const f = new Float64Array(copy.buffer, copy.byteOffset, 2);
+      return [f[0], f[1]];
+    }
+
+    it('copies the limits and the payload into the scratch and answers the length', function () {
+      const token = store.create(payload, 60_000, 3);
+      const scratch = Buffer.alloc(16 + 64, 0xee);
+      expect(store.readInto!(token, scratch)).to.equal(payload.length);
+      const [ttl, reads] = meta(scratch);
+      expect(ttl).to.be.within(59_000, 60_000);
+      expect(reads).to.equal(2);
+      expect(scratch.subarray(16, 16 + payload.length)).to.deep.equal(payload);
+      expect(scratch[16 + payload.length]).to.equal(0xee); // nothing past the payload
+      // It is a read like read(): the counter went down.
+      expect(store.read(token)![2]).to.equal(1);
+      expect(store.readInto!(token, scratch)).to.equal(payload.length);
+      expect(meta(scratch)[1]).to.equal(0);
+      expect(store.readInto!(token, scratch)).to.equal(-1); // exhausted
+    });
+
+    it('answers -1 for unknown, too long or odd tokens; -1 limits for unlimited tokens', function () {
+      const scratch = new Uint8Array(16 + 256); // a plain Uint8Array is fine too
+      expect(store.readInto!('A'.repeat(22), scratch)).to.equal(-1);
+      expect(store.readInto!('A'.repeat(129), scratch)).to.equal(-1);
+      expect(store.readInto!('é'.repeat(128), scratch)).to.equal(-1); // 256 UTF-8 bytes, 128 units
+      expect(store.readInto!('é'.repeat(129), scratch)).to.equal(-1);
+      expect(store.readInto!('\ud800'.repeat(50), scratch)).to.equal(-1); // lone surrogates
+      expect(store.readInto!('x'.repeat(1_000_000), scratch)).to.equal(-1);
+      const token = store.create(payload, -1, -1);
+      expect(store.readInto!(token, scratch)).to.equal(payload.length);
+      expect(meta(scratch)).to.deep.equal([-1, -1]);
+      store.remove(token);
+    });
+
+    it('a payload larger than the scratch comes back as a Buffer of its own, limits still in the scratch', function () {
+      const big = Buffer.concat([Buffer.from([0x81, 0xa1, 0x62, 0xd9, 200]), Buffer.alloc(200, 0x61)]);
+      const token = store.create(big, -1, 5);
+      let left = 5;
+      for (const room of [0, 1, big.length - 1]) {
+        const scratch = Buffer.alloc(16 + room, 0xee);
+        const r = store.readInto!(token, scratch);
+        expect(Buffer.isBuffer(r), `room ${room}`).to.equal(true);
+        expect(r).to.deep.equal(big);
+        expect(meta(scratch)).to.deep.equal([-1, --left]);
+        expect(scratch.subarray(16)).to.deep.equal(Buffer.alloc(room, 0xee)); // untouched
+      }
+      const exact = Buffer.alloc(16 + big.length);
+      expect(store.readInto!(token, exact)).to.equal(big.length);
+      expect(meta(exact)[1]).to.equal(1); // 5 reads: 4 above, this one
+      store.remove(token);
+    });
+
+    it('writes at the scratch view\'s own offset (a view into a larger buffer)', function () {
+      const token = store.create(payload, -1, -1);
+      const whole = Buffer.alloc(200, 0xee);
+      const view = whole.subarray(3, 3 + 16 + 32); // odd offset: not float64-aligned
+      expect(store.readInto!(token, view)).to.equal(payload.length);
+      expect(whole.subarray(0, 3)).to.deep.equal(Buffer.alloc(3, 0xee));
+      expect(meta(view)).to.deep.equal([-1, -1]);
+      expect(whole.subarray(3 + 16, 3 + 16 + payload.length)).to.deep.equal(payload);
+      expect(whole.subarray(3 + 16 + 32)).to.deep.equal(Buffer.alloc(200 - 3 - 48, 0xee));
+      store.remove(token);
+    });
+
+    it('rejects a bad scratch or token with TypeError, before any read', function () {
+      const token = store.create(payload, -1, 1);
+      for (const bad of [undefined, null, 16, 'x'.repeat(32), [], {}, Buffer.alloc(15), new Uint8Array(0), new Uint16Array(16), new Float64Array(4), new ArrayBuffer(64), new DataView(new ArrayBuffer(64))]) {
+        expectTypeError(() => store.readInto!(token, bad as never), /scratch/);
+      }
+      const scratch = Buffer.alloc(64);
+      for (const bad of [undefined, null, 42, '', {}, Symbol('t')]) {
+        expectTypeError(() => store.readInto!(bad as never, scratch), /token/);
+      }
+      // None of those consumed the token's single read.
+      expect(store.readInto!(token, scratch)).to.equal(payload.length);
+      expect(meta(scratch)[1]).to.equal(0);
+      expect(store.readInto!(token, scratch)).to.equal(-1);
+    });
+
+    it('throws CRUDJT_CLOSED after close()', async function () {
+      const { store: s2 } = await binding.open(path.join(tmp, 'closed-readinto'), key, { sweepOnOpen: false });
+      const token = s2.create(payload, -1, -1);
+      await s2.close();
+      let code: unknown;
+      try {
+        s2.readInto!(token, Buffer.alloc(64));
+      } catch (e) {
+        code = (e as { code?: string }).code;
+      }
+      expect(code).to.equal('CRUDJT_CLOSED');
+    });
+
+    it('a detached scratch is refused, never written', function () {
+      const token = store.create(payload, -1, -1);
+      const ab = new ArrayBuffer(64);
+      const scratch = new Uint8Array(ab);
+      structuredClone(ab, { transfer: [ab] }); // detaches ab
+      expect(scratch.byteLength).to.equal(0);
+      expectTypeError(() => store.readInto!(token, scratch), /scratch/);
+      store.remove(token);
+    });
+
+    it('create/update store exactly the bytes of a payload view (no copy on the sync path)', function () {
+      const whole = Buffer.from([9, 9, ...payload, 9, 9]);
+      const view = whole.subarray(2, 2 + payload.length);
+      const token = store.create(view, -1, -1);
+      whole.fill(0); // changing the caller's bytes afterwards changes nothing stored
+      expect(store.read(token)![0]).to.deep.equal(payload);
+      const whole2 = Buffer.from([7, ...payload.subarray(0, 4), 7]);
+      expect(store.update(token, whole2.subarray(1, 5), -1, -1)).to.equal(true);
+      whole2.fill(0);
+      expect(store.read(token)![0]).to.deep.equal(payload.subarray(0, 4));
+      store.remove(token);
+    });
+
+    it('tokens up to 128 UTF-16 units are converted whole (one conversion, no truncation)', function () {
+      // A 128-unit string of 3-byte characters is 384 UTF-8 bytes: still
+      // looked up (not found), never mistaken for a truncated prefix.
+      expect(store.read('€'.repeat(128))).to.equal(null);
+      expect(store.update('€'.repeat(128), payload, -1, -1)).to.equal(false);
+      expect(store.remove('€'.repeat(128))).to.equal(false);
+      expect(store.remove('€'.repeat(129))).to.equal(false);
+      expect(store.remove('\u{1F511}'.repeat(64))).to.equal(false); // 128 units, 256 bytes
+    });
+  });
 });
