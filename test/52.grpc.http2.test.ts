@@ -193,6 +193,39 @@ describe('gRPC framing on raw HTTP/2 (master and client)', () => {
       srv.close();
     });
 
+    it('unary calls to a master that never answers each fail at their own deadline, and no timer holds the process after', async () => {
+      const h2 = http2.createServer();
+      h2.on('stream', (stream) => {
+        stream.on('data', () => undefined); // read, never answer
+        stream.on('error', () => undefined);
+      });
+      await new Promise<void>((r) => h2.listen(0, '127.0.0.1', () => r()));
+      const p = (h2.address() as net.AddressInfo).port;
+      const client = new GrpcClientBackend('127.0.0.1', p, 300, { batch: false });
+      try {
+        const t0 = Date.now();
+        const failedAt = (prom: Promise<unknown>): Promise<number> => prom.then(
+          () => { throw new Error('answered'); },
+          (e: unknown) => {
+            expect(e).to.be.instanceOf(Unavailable);
+            return Date.now() - t0;
+          },
+        );
+        const first = failedAt(client.read('AAAAAAAAAAAAAAAAAAAAAA'));
+        await new Promise((r) => setTimeout(r, 150));
+        const second = failedAt(client.delete('AAAAAAAAAAAAAAAAAAAAAA'));
+        const [a, b] = await Promise.all([first, second]);
+        // Each at its own deadline (300 ms after its call), not both at the first one's.
+        expect(a).to.be.within(280, 700);
+        expect(b).to.be.within(430, 900);
+        const timer = (client as unknown as { unaryTimer: NodeJS.Timeout | null }).unaryTimer;
+        expect(timer === null || !timer.hasRef()).to.equal(true);
+      } finally {
+        await client.close();
+        await new Promise<void>((r) => h2.close(() => r()));
+      }
+    });
+
     it('garbage answers become InternalError, not a crash or a hang', async () => {
       const h2 = http2.createServer();
       h2.on('stream', (stream, headers) => {

@@ -103,6 +103,18 @@ function kindNumber(kind: unknown): number {
   return n;
 }
 
+// Per-op sizes of the message being encoded (reused: no arrays per call).
+const scratchSizes: number[] = [];
+const scratchLens: number[] = [];
+const scratchLens2: number[] = [];
+
+/** Records a string field's UTF-8 length at lens[at]; returns the field's encoded size. */
+function stringField(lens: number[], at: number, v: string | undefined): number {
+  const l = v === undefined || v === '' ? 0 : Buffer.byteLength(v, 'utf8');
+  lens[at] = l;
+  return l === 0 ? 0 : 1 + varintSize(l) + l;
+}
+
 export function encodeBatchRequest(req: BatchRequest): Buffer {
   return encodeRequest(req, 0);
 }
@@ -118,10 +130,10 @@ export function encodeBatchRequestFrame(req: BatchRequest): Buffer {
 
 function encodeRequest(req: BatchRequest, prefix: number): Buffer {
   const ops = req.ops ?? [];
-  // First pass: sizes.
-  const sizes = new Array<number>(ops.length);
-  const tokenLens = new Array<number>(ops.length);
-  const subjectLens = new Array<number>(ops.length);
+  // First pass: sizes (in module scratch arrays: encoding is synchronous).
+  const sizes = scratchSizes;
+  const tokenLens = scratchLens;
+  const subjectLens = scratchLens2;
   let total = 0;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
@@ -196,8 +208,8 @@ export function encodeBatchResponseFrame(res: BatchResponse): Buffer {
 
 function encodeResponse(res: BatchResponse, prefix: number): Buffer {
   const results = res.results ?? [];
-  const sizes = new Array<number>(results.length);
-  const strLens = new Array<number>(results.length * 3);
+  const sizes = scratchSizes;
+  const strLens = scratchLens;
   let total = 0;
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
@@ -206,12 +218,9 @@ function encodeResponse(res: BatchResponse, prefix: number): Buffer {
     if (id !== 0) s += 1 + varintSize(id);
     const code = asInt(r.error_code, 'error_code') >>> 0;
     if (code !== 0) s += 1 + varintSize(code);
-    const strs = [r.error_message ?? '', r.error_class ?? '', r.token ?? ''];
-    for (let k = 0; k < 3; k++) {
-      const l = strs[k] === '' ? 0 : Buffer.byteLength(strs[k], 'utf8');
-      strLens[i * 3 + k] = l;
-      if (l !== 0) s += 1 + varintSize(l) + l;
-    }
+    s += stringField(strLens, i * 3, r.error_message);
+    s += stringField(strLens, i * 3 + 1, r.error_class);
+    s += stringField(strLens, i * 3 + 2, r.token);
     const data = asBytes(r.packed_data);
     if (data.length !== 0) s += 1 + varintSize(data.length) + data.length;
     if (r.result === true) s += 2;
@@ -253,9 +262,14 @@ function encodeResponse(res: BatchResponse, prefix: number): Buffer {
 
 // ---- reading -----------------------------------------------------------------
 
+// The reader allocates nothing per field (no [lo, hi] or [field, wireType]
+// tuples): a sequential client decodes one small message per call, and those
+// short-lived arrays were most of its garbage.
 class In {
   pos: number;
-  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+  /** High 32 bits of the last varint read by varint64(). */
+  private hi = 0;
+  constructor(readonly buf: Buffer, start: number, public end: number) {
     this.pos = start;
   }
 
@@ -263,9 +277,24 @@ class In {
     throw new Error(`malformed protobuf: ${what} at byte ${this.pos}`);
   }
 
-  /** A varint as [lo, hi] 32-bit halves. */
-  private varint64(): [number, number] {
+  /** A varint: returns its low 32 bits (unsigned) and leaves the high 32 in this.hi. */
+  private varint64(): number {
     const buf = this.buf;
+    // Fast path: one or two bytes (tags, ids, lengths of small fields).
+    if (this.end - this.pos >= 2) {
+      const b0 = buf[this.pos];
+      if (b0 < 0x80) {
+        this.pos++;
+        this.hi = 0;
+        return b0;
+      }
+      const b1 = buf[this.pos + 1];
+      if (b1 < 0x80) {
+        this.pos += 2;
+        this.hi = 0;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+    }
     let lo = 0;
     let hi = 0;
     let shift = 0;
@@ -281,20 +310,24 @@ class In {
         hi |= (b & 0x7f) << (shift - 32);
       }
       shift += 7;
-      if ((b & 0x80) === 0) return [lo >>> 0, hi >>> 0];
+      if ((b & 0x80) === 0) {
+        this.hi = hi >>> 0;
+        return lo >>> 0;
+      }
     }
     return this.fail('varint longer than 10 bytes');
   }
 
   uint32(): number {
-    return this.varint64()[0];
+    return this.varint64();
   }
 
   /** int64 as a JS number (longs: Number). */
   int64(): number {
-    const [lo, hi] = this.varint64();
+    const lo = this.varint64();
+    const hi = this.hi;
     if (hi >>> 31) {
-      let l = (~lo + 1) >>> 0;
+      const l = (~lo + 1) >>> 0;
       let h = ~hi >>> 0;
       if (l === 0) h = (h + 1) >>> 0;
       return -(l + h * 4294967296);
@@ -303,7 +336,7 @@ class In {
   }
 
   length(): number {
-    const n = this.uint32();
+    const n = this.varint64();
     if (n > this.end - this.pos) this.fail('length past the end');
     return n;
   }
@@ -317,7 +350,7 @@ class In {
 
   string(): string {
     const n = this.length();
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const s = n === 0 ? '' : this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
@@ -345,23 +378,29 @@ class In {
     }
   }
 
-  /** Next field as [field number, wire type]. */
-  tag(): [number, number] {
-    const t = this.uint32();
-    const field = t >>> 3;
-    if (field === 0) this.fail('field number 0');
-    return [field, t & 7];
+  /** Next field's key: field number << 3 | wire type (see fieldOf, wireOf). */
+  tag(): number {
+    const t = this.varint64();
+    if (t >>> 3 === 0) this.fail('field number 0');
+    return t;
   }
 }
+
+const fieldOf = (key: number): number => key >>> 3;
+const wireOf = (key: number): number => key & 7;
 
 function decodeOp(r: In, end: number): BatchOp__Output {
   const op: BatchOp__Output = {
     id: 0, kind: 'KIND_UNSPECIFIED', token: '', packed_data: EMPTY, ttl: 0, silence_read: 0, subject: '',
   };
-  const outer = r;
-  const inner = new In(outer.buf, outer.pos, end);
+  // Parsed by the outer reader bounded to the op (no reader per op).
+  const inner = r;
+  const outerEnd = r.end;
+  inner.end = end;
   while (inner.pos < end) {
-    const [field, wt] = inner.tag();
+    const key = inner.tag();
+    const field = fieldOf(key);
+    const wt = wireOf(key);
     if (field === 1 && wt === 0) op.id = inner.uint32();
     else if (field === 2 && wt === 0) {
       const k = inner.uint32();
@@ -373,7 +412,7 @@ function decodeOp(r: In, end: number): BatchOp__Output {
     else if (field === 7 && wt === 2) op.subject = inner.string();
     else inner.skip(wt);
   }
-  outer.pos = end;
+  r.end = outerEnd;
   return op;
 }
 
@@ -381,7 +420,9 @@ export function decodeBatchRequest(buf: Buffer): BatchRequest__Output {
   const r = new In(buf, 0, buf.length);
   const ops: BatchOp__Output[] = [];
   while (r.pos < r.end) {
-    const [field, wt] = r.tag();
+    const key = r.tag();
+    const field = fieldOf(key);
+    const wt = wireOf(key);
     if (field === 1 && wt === 2) {
       const n = r.length();
       ops.push(decodeOp(r, r.pos + n));
@@ -396,9 +437,13 @@ function decodeResult(r: In, end: number): BatchResult__Output {
   const res: BatchResult__Output = {
     id: 0, error_code: 0, error_message: '', error_class: '', token: '', packed_data: EMPTY, result: false,
   };
-  const inner = new In(r.buf, r.pos, end);
+  const inner = r;
+  const outerEnd = r.end;
+  inner.end = end;
   while (inner.pos < end) {
-    const [field, wt] = inner.tag();
+    const key = inner.tag();
+    const field = fieldOf(key);
+    const wt = wireOf(key);
     if (field === 1 && wt === 0) res.id = inner.uint32();
     else if (field === 2 && wt === 0) res.error_code = inner.uint32();
     else if (field === 3 && wt === 2) res.error_message = inner.string();
@@ -408,7 +453,7 @@ function decodeResult(r: In, end: number): BatchResult__Output {
     else if (field === 7 && wt === 0) res.result = inner.uint32() !== 0;
     else inner.skip(wt);
   }
-  r.pos = end;
+  r.end = outerEnd;
   return res;
 }
 
@@ -416,7 +461,9 @@ export function decodeBatchResponse(buf: Buffer): BatchResponse__Output {
   const r = new In(buf, 0, buf.length);
   const results: BatchResult__Output[] = [];
   while (r.pos < r.end) {
-    const [field, wt] = r.tag();
+    const key = r.tag();
+    const field = fieldOf(key);
+    const wt = wireOf(key);
     if (field === 1 && wt === 2) {
       const n = r.length();
       results.push(decodeResult(r, r.pos + n));
@@ -463,7 +510,9 @@ function sessionDecoder(method: string): (buf: Buffer) => SessionRequest {
     try {
       const r = new In(buf, 0, buf.length);
       while (r.pos < r.end) {
-        const [field, wt] = r.tag();
+        const key = r.tag();
+        const field = fieldOf(key);
+        const wt = wireOf(key);
         const known = fields.find(([f]) => f === field);
         if (known === undefined) {
           r.skip(wt);

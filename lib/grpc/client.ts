@@ -104,6 +104,15 @@ interface PendingOp {
   flight: Flight | null;
 }
 
+/** A unary call in flight, as the client's one unary deadline timer sees it. */
+interface UnaryCall {
+  /** Absolute deadline (Date.now() clock). */
+  deadline: number;
+  done: boolean;
+  /** Cancels the call and fails it with DEADLINE_EXCEEDED. */
+  expire(): void;
+}
+
 /** Ops written in one BatchRequest. */
 interface Flight {
   ops: PendingOp[];
@@ -157,8 +166,12 @@ const BATCH_HEADERS: http2.OutgoingHttpHeaders = {
   'user-agent': 'crudjt-node-batch/2',
 };
 
+/** Status OK (nothing reads an OK status's details or metadata). */
+const OK_STATUS: grpc.StatusObject = { code: grpc.status.OK, details: '', metadata: new grpc.Metadata() };
+
 /** The gRPC status carried by trailers (or trailers-only headers). */
 function statusOf(h: http2.IncomingHttpHeaders): grpc.StatusObject {
+  if (h['grpc-status'] === '0') return OK_STATUS;
   const code = Number(h['grpc-status']);
   let details = String(h['grpc-message'] ?? '');
   try {
@@ -194,6 +207,11 @@ export class GrpcClientBackend implements Backend {
   private readonly socketPath: string | undefined;
   /** host:port for :authority (localhost for a Unix socket). */
   private readonly authority: string;
+  /** Unary calls in flight, and the one timer that watches their deadlines. */
+  private readonly unaryCalls = new Set<UnaryCall>();
+  private unaryTimer: NodeJS.Timeout | null = null;
+  /** When unaryTimer fires (Infinity: not armed). */
+  private unaryTimerAt = Infinity;
 
   constructor(host: string, port: number, deadlineMs = DEFAULT_DEADLINE_MS, options: ClientBackendOptions = {}) {
     this.address = options.socket !== undefined ? `unix:${options.socket}` : formatAddress(host, port);
@@ -247,25 +265,32 @@ export class GrpcClientBackend implements Backend {
         reject(mapError(status(grpc.status.UNAVAILABLE, (e as Error).message)));
         return;
       }
-      let done = false;
       let answer: grpc.StatusObject | null = null;
       let transportError: Error | null = null;
       const chunks: Buffer[] = [];
+      // The deadline is watched by the client's one unary timer (see
+      // trackUnary), not by a timer of its own: a timer per call cost a
+      // heap insert and removal on every sequential call.
+      const pending: UnaryCall = {
+        deadline,
+        done: false,
+        expire: () => {
+          try {
+            req.close(http2.constants.NGHTTP2_CANCEL);
+          } catch {
+            // gone
+          }
+          finish(mapError(status(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')));
+        },
+      };
       const finish = (err: Error | null, value?: Res): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
+        if (pending.done) return;
+        pending.done = true;
+        this.untrackUnary(pending);
         if (err !== null) reject(err);
         else resolve(value as Res);
       };
-      const timer = setTimeout(() => {
-        try {
-          req.close(http2.constants.NGHTTP2_CANCEL);
-        } catch {
-          // gone
-        }
-        finish(mapError(status(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')));
-      }, timeoutMs);
+      this.trackUnary(pending);
       req.on('response', (h) => {
         if (h[':status'] !== 200) answer = status(grpc.status.UNKNOWN, `HTTP status ${String(h[':status'])}`);
         else if (h['grpc-status'] !== undefined) answer = statusOf(h);
@@ -318,6 +343,42 @@ export class GrpcClientBackend implements Backend {
       req.end(frame);
     });
   }
+
+  // One timer for the deadlines of all unary calls: armed for the earliest,
+  // it fails the calls whose deadline passed and re-arms for the next. A
+  // sequential caller's calls all have later deadlines than the armed one,
+  // so the timer is touched only when it fires (once per deadline_ms), not
+  // per call. ref'd while a call is in flight (in-flight calls hold the
+  // process, as a timer per call did), unref'd when none is.
+  private trackUnary(c: UnaryCall): void {
+    this.unaryCalls.add(c);
+    if (this.unaryTimer === null || c.deadline < this.unaryTimerAt) this.armUnaryTimer(c.deadline);
+    else if (this.unaryCalls.size === 1) this.unaryTimer.ref();
+  }
+
+  private untrackUnary(c: UnaryCall): void {
+    this.unaryCalls.delete(c);
+    if (this.unaryCalls.size === 0 && this.unaryTimer !== null) this.unaryTimer.unref();
+  }
+
+  private armUnaryTimer(at: number): void {
+    if (this.unaryTimer !== null) clearTimeout(this.unaryTimer);
+    this.unaryTimerAt = at;
+    this.unaryTimer = setTimeout(this.checkUnaryDeadlines, Math.max(1, at - Date.now()));
+    if (this.unaryCalls.size === 0) this.unaryTimer.unref();
+  }
+
+  private readonly checkUnaryDeadlines = (): void => {
+    this.unaryTimer = null;
+    this.unaryTimerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const c of this.unaryCalls) {
+      if (c.deadline <= now) c.expire(); // removes it (a Set may be changed while iterated)
+      else if (c.deadline < next) next = c.deadline;
+    }
+    if (next !== Infinity) this.armUnaryTimer(next);
+  };
 
   // ---- operations ----------------------------------------------------------
 
