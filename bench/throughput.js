@@ -3,7 +3,11 @@
 //
 //   npm run build:ts && node bench/throughput.js [--seconds 1.5] [--procs 1,2,4,8]
 //        [--inflight 1,64] [--paths unary,batch] [--transports tcp,uds]
+//        [--mixes mixed,create,read] [--repeat N]
 //        [--json bench/throughput.json] [--cpu-prof DIR]
+//
+// Sequential per process (issue 8's figure), C and R apart, 3 times each:
+//   node bench/throughput.js --procs 1 --inflight 1 --mixes create,read --repeat 3
 //
 // One master process (startMaster, default cache, durability 'background',
 // a fresh store in a temp directory, TCP on 127.0.0.1 and a Unix socket) and
@@ -15,9 +19,13 @@
 // wall-clock moment, for --seconds, after a warm-up of a quarter of that.
 // The op mix per loop repeats C R R R U R R R D R: create a token, read it
 // and others, update it, delete it (80% reads, of tokens without a read
-// limit, so the master's read cache serves most of them). Payloads are
-// ~60 bytes of MessagePack. Reported: completed ops/s summed over the
-// client processes, and per process. Errors are counted and shown.
+// limit, so the master's read cache serves most of them). --mixes picks
+// other mixes: 'create' (creates only) and 'read' (reads of four tokens made
+// before the clock starts). Payloads are ~60 bytes of MessagePack.
+// Reported: completed ops/s summed over the client processes, and per
+// process. Errors are counted and shown. --repeat N runs the whole grid N
+// times (round after round, so that other load on the machine falls on every
+// cell alike) and reports each cell's median with its min-max spread.
 //
 // The master and the clients share the machine's cores (and whatever else
 // runs on it): the load average before and after the run is printed with the
@@ -78,13 +86,15 @@ async function runClient() {
   // starts, so that slow paths do not spend the cell setting up).
   let shared = [];
 
-  async function loop(seed) {
+  async function loop(seed, mix) {
     let i = 0;
     let mine = null;
     while (Date.now() < stopAt) {
       const step = i % 10;
       try {
-        if (step === 0) mine = await CRUDJT.create({ user_id: seed, role: 'member', org: 'acme-corp', i });
+        if (mix === 'create') await CRUDJT.create({ user_id: seed, role: 'member', org: 'acme-corp', i });
+        else if (mix === 'read') await CRUDJT.read(shared[i & 3]);
+        else if (step === 0) mine = await CRUDJT.create({ user_id: seed, role: 'member', org: 'acme-corp', i });
         else if (step === 4) await CRUDJT.update(mine, { user_id: seed, role: 'admin', org: 'acme-corp', i });
         else if (step === 8) await CRUDJT.delete(mine);
         else if (step === 1 || step === 5) await CRUDJT.read(mine);
@@ -121,7 +131,7 @@ async function runClient() {
       stopAt = m.stopAt;
       const warm = setTimeout(() => (counting = true), Math.max(0, m.countFrom - Date.now()));
       const loops = [];
-      for (let k = 0; k < m.inflight; k++) loops.push(loop(process.pid * 1000 + k));
+      for (let k = 0; k < m.inflight; k++) loops.push(loop(process.pid * 1000 + k, m.mix));
       await Promise.all(loops);
       clearTimeout(warm);
       const cpu = process.cpuUsage(cpu0);
@@ -166,6 +176,11 @@ async function main() {
   const inflights = list(arg('inflight', '1,64')).map(Number);
   const paths = list(arg('paths', 'unary,batch'));
   const transports = list(arg('transports', 'tcp,uds'));
+  const mixes = list(arg('mixes', 'mixed'));
+  for (const m of mixes) {
+    if (!['mixed', 'create', 'read'].includes(m)) throw new Error(`--mixes: ${m} is not mixed, create or read`);
+  }
+  const repeat = Math.max(1, Number(arg('repeat', '1')));
   const jsonOut = arg('json', path.join(__dirname, 'throughput.json'));
   // --cpu-prof DIR: every master and client process writes a V8 CPU profile there.
   const profDir = arg('cpu-prof', null);
@@ -189,51 +204,76 @@ async function main() {
   }
 
   const rows = [];
+  const runs = [];
   try {
-    for (const transport of transports) {
-      for (const p of paths) {
-        for (const inflight of inflights) {
-          for (const n of procList) {
-            const used = clients.slice(0, n);
-            await Promise.all(used.map((c) => {
-              const r = once(c, (m) => m.ready);
-              c.send({ cmd: 'cell', transport, path: p, port, socket });
-              return r;
-            }));
-            const cpuBefore = await askCpu(master);
-            const start = Date.now() + 100;
-            const countFrom = start + Math.round(seconds * 250);
-            const stopAt = countFrom + Math.round(seconds * 1000);
-            const results = await Promise.all(used.map((c) => {
-              const r = once(c, (m) => m.ops !== undefined);
-              c.send({ cmd: 'go', inflight, countFrom, stopAt });
-              return r;
-            }));
-            const cpuAfter = await askCpu(master);
-            const ops = results.reduce((a, r) => a + r.ops, 0);
-            const allOps = results.reduce((a, r) => a + r.allOps, 0);
-            const clientCpu = results.reduce((a, r) => a + r.cpuUs, 0);
-            const masterCpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
-            const errors = results.reduce((a, r) => a + r.errors, 0);
-            const row = {
-              transport,
-              path: p,
-              mode: inflight === 1 ? 'sequential' : `${inflight} in flight`,
-              procs: n,
-              ops_per_s: Math.round(ops / seconds),
-              per_proc: Math.round(ops / seconds / n),
-              // CPU time per op (user + system, warm-up included): what the
-              // path costs, whatever else the machine was doing.
-              master_cpu_us_per_op: allOps ? +(masterCpu / allOps).toFixed(1) : null,
-              client_cpu_us_per_op: allOps ? +(clientCpu / allOps).toFixed(1) : null,
-              errors,
-              first_error: results.find((r) => r.firstError)?.firstError ?? null,
-            };
-            rows.push(row);
-            process.stderr.write(`${transport} ${p} ${row.mode} x${n}: ${row.ops_per_s} ops/s${errors ? ` (${errors} errors: ${row.first_error})` : ''}\n`);
+    for (let rep = 0; rep < repeat; rep++) {
+      for (const transport of transports) {
+        for (const p of paths) {
+          for (const mix of mixes) {
+            for (const inflight of inflights) {
+              for (const n of procList) {
+                const used = clients.slice(0, n);
+                await Promise.all(used.map((c) => {
+                  const r = once(c, (m) => m.ready);
+                  c.send({ cmd: 'cell', transport, path: p, port, socket });
+                  return r;
+                }));
+                const cpuBefore = await askCpu(master);
+                const start = Date.now() + 100;
+                const countFrom = start + Math.round(seconds * 250);
+                const stopAt = countFrom + Math.round(seconds * 1000);
+                const results = await Promise.all(used.map((c) => {
+                  const r = once(c, (m) => m.ops !== undefined);
+                  c.send({ cmd: 'go', inflight, countFrom, stopAt, mix });
+                  return r;
+                }));
+                const cpuAfter = await askCpu(master);
+                const ops = results.reduce((a, r) => a + r.ops, 0);
+                const allOps = results.reduce((a, r) => a + r.allOps, 0);
+                const clientCpu = results.reduce((a, r) => a + r.cpuUs, 0);
+                const masterCpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+                const errors = results.reduce((a, r) => a + r.errors, 0);
+                const run = {
+                  transport,
+                  path: p,
+                  mix,
+                  mode: inflight === 1 ? 'sequential' : `${inflight} in flight`,
+                  procs: n,
+                  ops_per_s: Math.round(ops / seconds),
+                  // CPU time per op (user + system, warm-up included): what the
+                  // path costs, whatever else the machine was doing.
+                  master_cpu_us_per_op: allOps ? +(masterCpu / allOps).toFixed(1) : null,
+                  client_cpu_us_per_op: allOps ? +(clientCpu / allOps).toFixed(1) : null,
+                  errors,
+                  first_error: results.find((r) => r.firstError)?.firstError ?? null,
+                };
+                runs.push(run);
+                process.stderr.write(`${transport} ${p} ${mix} ${run.mode} x${n}${repeat > 1 ? ` (run ${rep + 1})` : ''}: ${run.ops_per_s} ops/s${errors ? ` (${errors} errors: ${run.first_error})` : ''}\n`);
+              }
+            }
           }
         }
       }
+    }
+    // One row per cell: the median run (by ops/s), with the spread of all runs.
+    const median = (xs) => {
+      const v = [...xs].sort((a, b) => a - b);
+      return v[(v.length - 1) >> 1];
+    };
+    for (const r of runs) {
+      if (rows.some((x) => x.transport === r.transport && x.path === r.path && x.mix === r.mix && x.mode === r.mode && x.procs === r.procs)) continue;
+      const same = runs.filter((x) => x.transport === r.transport && x.path === r.path && x.mix === r.mix && x.mode === r.mode && x.procs === r.procs);
+      const ops = same.map((x) => x.ops_per_s);
+      rows.push({
+        ...r,
+        ops_per_s: median(ops),
+        per_proc: Math.round(median(ops) / r.procs),
+        ops_per_s_runs: ops,
+        master_cpu_us_per_op: median(same.map((x) => x.master_cpu_us_per_op ?? 0)),
+        client_cpu_us_per_op: median(same.map((x) => x.client_cpu_us_per_op ?? 0)),
+        errors: same.reduce((a, x) => a + x.errors, 0),
+        first_error: same.find((x) => x.first_error)?.first_error ?? null,
+      });
     }
   } finally {
     const statsP = once(master, (m) => m.stats !== undefined).catch(() => null);
@@ -246,41 +286,46 @@ async function main() {
     if (st) rows.stats = st.stats;
   }
 
-  // Table: one line per transport/path/mode, one column per process count.
-  const head = ['transport', 'path', 'mode', ...procList.map((n) => `${n} proc${n > 1 ? 's' : ''}`)];
+  // Table: one line per transport/path/mix/mode, one column per process count.
+  const mixNames = { mixed: 'C R R R U R R R D R', create: 'C only', read: 'R only' };
+  const head = ['transport', 'path', 'mix', 'mode', ...procList.map((n) => `${n} proc${n > 1 ? 's' : ''}`)];
+  const LEFT = 4;
   const lines = [];
+  const cpuLines = [];
+  const find = (transport, p, mix, mode, n) =>
+    rows.find((x) => x.transport === transport && x.path === p && x.mix === mix && x.mode === mode && x.procs === n);
   for (const transport of transports) {
     for (const p of paths) {
-      for (const inflight of inflights) {
-        const mode = inflight === 1 ? 'sequential' : `${inflight} in flight`;
-        const cells = procList.map((n) => {
-          const r = rows.find((x) => x.transport === transport && x.path === p && x.mode === mode && x.procs === n);
-          return r ? `${r.ops_per_s}${r.errors ? ` (${r.errors} err)` : ''}` : '-';
-        });
-        lines.push([transport, p, mode, ...cells]);
+      for (const mix of mixes) {
+        for (const inflight of inflights) {
+          const mode = inflight === 1 ? 'sequential' : `${inflight} in flight`;
+          lines.push([transport, p, mixNames[mix], mode, ...procList.map((n) => {
+            const r = find(transport, p, mix, mode, n);
+            if (!r) return '-';
+            const spread = r.ops_per_s_runs.length > 1 ? ` (${Math.min(...r.ops_per_s_runs)}-${Math.max(...r.ops_per_s_runs)})` : '';
+            return `${r.ops_per_s}${spread}${r.errors ? ` (${r.errors} err)` : ''}`;
+          })]);
+          cpuLines.push([transport, p, mixNames[mix], mode, ...procList.map((n) => {
+            const r = find(transport, p, mix, mode, n);
+            return r && r.master_cpu_us_per_op !== null ? `${r.master_cpu_us_per_op} / ${(r.client_cpu_us_per_op).toFixed(1)}` : '-';
+          })]);
+        }
       }
     }
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const fmt = (l) => '| ' + l.map((c, i) => (i < 3 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ') + ' |';
-  console.log(`\ncrudjt cross-process throughput, ops/s summed over client processes (${seconds} s per cell; mix C R R R U R R R D R)`);
+  const table = (ls) => {
+    const w = head.map((h, i) => Math.max(h.length, ...ls.map((l) => String(l[i]).length)));
+    const fmt = (l) => '| ' + l.map((c, i) => (i < LEFT ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ') + ' |';
+    console.log(fmt(head));
+    console.log('|' + w.map((x, i) => (i < LEFT ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|') + '|');
+    for (const l of ls) console.log(fmt(l));
+  };
+  const reps = repeat > 1 ? `; median of ${repeat} runs (min-max)` : '';
+  console.log(`\ncrudjt cross-process throughput, ops/s summed over client processes (${seconds} s per cell${reps})`);
   console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average before the run: ${load}\n`);
-  console.log(fmt(head));
-  console.log('|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const l of lines) console.log(fmt(l));
-  console.log(`\nCPU time per op in µs (user + system, warm-up included): master / client processes together\n`);
-  const cpuLines = lines.map((l) => {
-    const [transport, p, mode] = l;
-    return [transport, p, mode, ...procList.map((n) => {
-      const r = rows.find((x) => x.transport === transport && x.path === p && x.mode === mode && x.procs === n);
-      return r && r.master_cpu_us_per_op !== null ? `${r.master_cpu_us_per_op} / ${(r.client_cpu_us_per_op).toFixed(1)}` : '-';
-    })];
-  });
-  const w2 = head.map((h, i) => Math.max(h.length, ...cpuLines.map((l) => String(l[i]).length)));
-  const fmt2 = (l) => '| ' + l.map((c, i) => (i < 3 ? String(c).padEnd(w2[i]) : String(c).padStart(w2[i]))).join(' | ') + ' |';
-  console.log(fmt2(head));
-  console.log('|' + w2.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const l of cpuLines) console.log(fmt2(l));
+  table(lines);
+  console.log(`\nCPU time per op in µs (user + system, warm-up included${repeat > 1 ? ', median' : ''}): master / client processes together\n`);
+  table(cpuLines);
   if (rows.stats) {
     const s = rows.stats;
     console.log(`\nmaster stats after the run: requests ${JSON.stringify(s.requests)}, operations ${JSON.stringify(s.operations)}, cache hit rate ${s.cache_hit_rate.toFixed(3)}`);
@@ -289,7 +334,7 @@ async function main() {
   console.log(`load average after the run: ${loadAfter}`);
   if (jsonOut) {
     fs.writeFileSync(jsonOut, JSON.stringify({
-      seconds, node: process.version, cores: os.cpus().length, load_before: load, load_after: loadAfter, rows, stats: rows.stats ?? null,
+      seconds, repeat, node: process.version, cores: os.cpus().length, load_before: load, load_after: loadAfter, rows, runs, stats: rows.stats ?? null,
     }, null, 2));
   }
 }
