@@ -214,6 +214,59 @@ function fastString(v: string): void {
   fastPos = q;
 }
 
+// Writer.int() for a safe integer, byte by byte into the scratch (no
+// Buffer#writeUInt32BE and its argument checks; the same bytes).
+function fastInt(v: number): void {
+  const b = scratch;
+  let p = fastPos;
+  if (v >= 0) {
+    if (v < 0x80) {
+      b[p++] = v;
+    } else if (v <= 0xff) {
+      b[p++] = 0xcc;
+      b[p++] = v;
+    } else if (v <= 0xffff) {
+      b[p++] = 0xcd;
+      b[p++] = v >>> 8;
+      b[p++] = v & 0xff;
+    } else if (v <= 0xffffffff) {
+      b[p++] = 0xce;
+      p = fastU32(b, p, v);
+    } else {
+      b[p++] = 0xcf;
+      p = fastU32(b, p, Math.floor(v / 0x100000000));
+      p = fastU32(b, p, v >>> 0);
+    }
+  } else if (v >= -0x20) {
+    b[p++] = 0x100 + v;
+  } else if (v >= -0x80) {
+    b[p++] = 0xd0;
+    b[p++] = v & 0xff;
+  } else if (v >= -0x8000) {
+    b[p++] = 0xd1;
+    b[p++] = (v >> 8) & 0xff;
+    b[p++] = v & 0xff;
+  } else if (v >= -0x80000000) {
+    b[p++] = 0xd2;
+    p = fastU32(b, p, v >>> 0);
+  } else {
+    // Two's complement of 64 bits: high word floor(v / 2^32), low word the rest.
+    const hi = Math.floor(v / 0x100000000);
+    b[p++] = 0xd3;
+    p = fastU32(b, p, hi >>> 0);
+    p = fastU32(b, p, (v - hi * 0x100000000) >>> 0);
+  }
+  fastPos = p;
+}
+
+function fastU32(b: Buffer, p: number, u: number): number {
+  b[p] = u >>> 24;
+  b[p + 1] = (u >>> 16) & 0xff;
+  b[p + 2] = (u >>> 8) & 0xff;
+  b[p + 3] = u & 0xff;
+  return p + 4;
+}
+
 // fixarray/fixmap (`fix | n`) up to 15 entries, else array16/map16 (`c16`).
 function fastContainerHeader(n: number, fix: number, c16: number): void {
   if (n <= 15) {
@@ -240,21 +293,18 @@ function fastValue(v: unknown, depth: number): void {
       fastString(v);
       return;
     case 'number':
-    case 'bigint': {
-      if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))) throw GIVE_UP;
-      const w = fastWriter;
-      w.buf = scratch;
-      w.pos = fastPos;
-      if (typeof v === 'number' && !Number.isSafeInteger(v)) {
-        scratch[w.pos++] = 0xcb;
-        scratch.writeDoubleBE(v, w.pos);
-        w.pos += 8;
+      if (Number.isSafeInteger(v)) {
+        fastInt(v);
       } else {
-        w.int(Number(v));
+        scratch[fastPos++] = 0xcb;
+        scratch.writeDoubleBE(v, fastPos);
+        fastPos += 8;
       }
-      fastPos = w.pos;
       return;
-    }
+    case 'bigint':
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw GIVE_UP;
+      fastInt(Number(v));
+      return;
     case 'object':
       break;
     default:

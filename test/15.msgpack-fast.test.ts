@@ -32,6 +32,29 @@ describe('msgpack fast path (packSessionData)', () => {
   }));
   const data = fc.dictionary(fc.string({ unit: 'binary', maxLength: 12 }), tree, { maxKeys: 6 });
 
+  it('writes every integer edge exactly as pack() does (issue 6: integers written byte by byte)', () => {
+    const edges: number[] = [];
+    for (const base of [0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000, 2 ** 40, 2 ** 52, Number.MAX_SAFE_INTEGER]) {
+      for (const d of [-1, 0, 1]) {
+        const v = base + d;
+        if (Number.isSafeInteger(v)) edges.push(v, v === 0 ? 0 : -v);
+      }
+    }
+    for (const v of [-0x20, -0x21, -0x80, -0x81, -0x8000, -0x8001, -0x80000000, -0x80000001, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 32) + 1, -(2 ** 53) + 1]) edges.push(v);
+    for (const v of edges) {
+      const fast = packSessionData({ v, b: BigInt(v) });
+      expect(fast, String(v)).to.not.equal(null);
+      expect(fast!.toString('hex'), String(v)).to.equal(pack({ v, b: BigInt(v) }).toString('hex'));
+      expect(unpack(fast!)).to.deep.equal({ v, b: v });
+    }
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (v) => {
+        expect(packSessionData({ v })!.toString('hex')).to.equal(pack({ v }).toString('hex'));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('returns the same bytes as pack() whenever it answers, and only for data of at most 256 bytes', () => {
     let answered = 0;
     fc.assert(
