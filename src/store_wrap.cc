@@ -1,5 +1,6 @@
 #include "store_wrap.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -104,6 +105,17 @@ bool GetBytes(Napi::Env env, napi_value value, uint8_t** data, size_t* length) {
   return true;
 }
 
+// ToLimit() (macros.h) with one N-API call: napi_get_value_double fails
+// for anything but a number.
+bool GetLimit(Napi::Env env, napi_value value, int64_t max, int64_t* out) {
+  double d = 0;
+  if (napi_get_value_double(env, value, &d) != napi_ok) return false;
+  // NaN fails every comparison; the range check comes before the cast.
+  if (!(d >= -1.0 && d <= static_cast<double>(max)) || d == 0.0 || std::trunc(d) != d) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
 // Reads (payload, ttlMs, maxReads) from info[first..first+2]. With `copy`
 // (pool workers: the caller may reuse its Buffer meanwhile) the payload is
 // copied into out->payload; without (synchronous calls: no JavaScript runs
@@ -118,11 +130,11 @@ bool GetPayloadArgs(const Napi::CallbackInfo& info, size_t first, PayloadArgs* o
     ThrowTypeError(env, kPayloadMessage);
     return false;
   }
-  if (!ToLimit(info[first + 1], crudjt::kMaxTtlMs, &out->ttl_ms)) {
+  if (!GetLimit(env, info[first + 1], crudjt::kMaxTtlMs, &out->ttl_ms)) {
     ThrowTypeError(env, kTtlMessage);
     return false;
   }
-  if (!ToLimit(info[first + 2], crudjt::kMaxReads, &out->max_reads)) {
+  if (!GetLimit(env, info[first + 2], crudjt::kMaxReads, &out->max_reads)) {
     ThrowTypeError(env, kReadsMessage);
     return false;
   }
@@ -155,7 +167,10 @@ Napi::Value ReadResultToJs(Napi::Env env, const crudjt::ReadResult& result) {
 // `optional`, undefined/null mean none. False: TypeError pending.
 bool GetSubject(Napi::Env env, const Napi::Value& value, bool optional, std::string* out) {
   out->clear();
-  if (optional && (value.IsUndefined() || value.IsNull())) return true;
+  if (optional) {
+    napi_valuetype type;
+    if (napi_typeof(env, value, &type) == napi_ok && (type == napi_undefined || type == napi_null)) return true;
+  }
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     ThrowTypeError(env, optional ? kOptSubjectMessage : kSubjectMessage);
     return false;
