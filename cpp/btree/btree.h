@@ -145,11 +145,6 @@ class BTree {
   // and pages the current tree uses (file pages minus meta and free ones).
   virtual uint64_t dirty_pages() const = 0;
   virtual uint64_t tree_pages() const = 0;
-  // Cheap: pages the file holds (meta pages included), and free page numbers
-  // that may be handed out now (a write that needs more pages than these
-  // grows the file).
-  virtual uint64_t file_pages() const = 0;
-  virtual uint64_t reusable_pages() const = 0;
 
  protected:
   BTree() = default;

@@ -39,8 +39,6 @@ class BTreeImpl : public BTree {
   BTreeStats GetStats() const override { return pager_->GetStats(); }
   uint64_t dirty_pages() const override { return pager_->dirty_pages(); }
   uint64_t tree_pages() const override { return pager_->tree_pages(); }
-  uint64_t file_pages() const override { return pager_->page_count(); }
-  uint64_t reusable_pages() const override { return pager_->reusable_pages(); }
 
   // Walks the whole tree checking key order, separator bounds and the record
   // count; reports leaves, bytes used in leaves and the height.

@@ -261,6 +261,13 @@ Status StoreImpl::Close() {
   {
     std::lock_guard<std::mutex> cl(checkpoint_mu_);
     std::lock_guard<std::mutex> l(mu_);
+    // The tree's Close vacuums and checkpoints: its failure (the file
+    // stays larger; nothing acknowledged is lost) is still the caller's to
+    // hear about.
+    if (tree_) {
+      Status s = tree_->Close();
+      if (result.ok() && !s.ok()) result = s;
+    }
     tree_.reset();
     log_.reset();
   }

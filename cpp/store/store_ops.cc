@@ -166,10 +166,6 @@ bool StoreImpl::CheckpointDueLocked() const {
 
 void StoreImpl::WaitForCheckpointRoom(std::unique_lock<std::mutex>* l) {
   while (checkpoint_inflight_ && !closed_ && tree_) {
-    // Free page numbers left: the write cannot grow the file, so there is
-    // nothing to hold back (waiting on the dirty-page count alone doubled
-    // the time of a write on this machine's disk though the file had room).
-    if (tree_->reusable_pages() >= kStallReservePages) return;
     const uint64_t dirty = tree_->dirty_pages();
     if (dirty < kStallFactor * kMinDirtyPagesForCheckpoint ||
         dirty * kDirtyTreeFraction < kStallFactor * tree_->tree_pages()) {
