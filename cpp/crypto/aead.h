@@ -1,15 +1,19 @@
 // Aead: XChaCha20-Poly1305 exactly as libsodium's
 // crypto_aead_xchacha20poly1305_ietf_{encrypt,decrypt}: HChaCha20(key,
-// nonce[0..16)) gives a subkey, then IETF ChaCha20-Poly1305 (OpenSSL) with
-// nonce = 4 zero bytes || nonce[16..24). The 24-byte nonce is random per
-// seal, so nonces do not repeat in practice (2^192 space).
+// nonce[0..16)) gives a subkey, then IETF ChaCha20-Poly1305
+// (crypto/chacha20_poly1305.h) with nonce = 4 zero bytes || nonce[16..24).
+// The 24-byte nonce is random per seal, so nonces do not repeat in
+// practice (2^192 space).
 //
-// HChaCha20 is the only hand-written primitive; aead_test.cc checks it and
-// the whole AEAD against the published test vectors
-// (draft-irtf-cfrg-xchacha-03, sections 2.2.1 and A.3.1).
+// The primitives are written here (OpenSSL's EVP layer cost more per
+// message than the cipher); aead_test.cc checks HChaCha20, ChaCha20,
+// Poly1305 and the whole AEAD against the published test vectors
+// (draft-irtf-cfrg-xchacha-03 2.2.1 and A.3.1, RFC 8439) and against
+// OpenSSL's ChaCha20-Poly1305 on random inputs.
 //
-// Thread-safety: an Aead is *not* thread-safe (it reuses an OpenSSL cipher
-// context); give each thread its own or guard it with a mutex.
+// Thread-safety: an Aead holds only its key; Seal/Open keep no state
+// between messages, but the class is used as if it were not thread-safe
+// (the store pools instances), so a later implementation may add some.
 #ifndef CRUDJT_CRYPTO_AEAD_H_
 #define CRUDJT_CRYPTO_AEAD_H_
 

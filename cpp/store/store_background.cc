@@ -59,15 +59,16 @@ Status StoreImpl::DoCheckpoint(bool force) {
   std::unique_ptr<CheckpointSnapshot> snap;
   {
     std::lock_guard<std::mutex> l(mu_);
-    // The rest of the old segment must be on disk before any record lands
-    // in the new one, so that a machine crash still leaves a prefix.
-    s = bg_error_.ok() ? old->Sync() : bg_error_;
-    if (!s.ok()) {
-      if (bg_error_.ok()) bg_error_ = s;
+    if (!bg_error_.ok()) {
       fresh.reset();
       unlink(wal::SegmentFileName(dir_, new_seq).c_str());
-      return s;
+      return bg_error_;
     }
+    // The rest of the old segment (written since the SyncLog above) must
+    // reach the disk before any record of the new one: the new segment's
+    // first Sync() does that first (set_predecessor), so writers do not
+    // wait for an fdatasync here.
+    fresh->set_predecessor(old);
     old_segments_.push_back(old->seq());
     old_segments_bytes_ += old->size();
     log_ = std::move(fresh);
@@ -260,6 +261,13 @@ Status StoreImpl::Close() {
   {
     std::lock_guard<std::mutex> cl(checkpoint_mu_);
     std::lock_guard<std::mutex> l(mu_);
+    // The tree's Close vacuums and checkpoints: its failure (the file
+    // stays larger; nothing acknowledged is lost) is still the caller's to
+    // hear about.
+    if (tree_) {
+      Status s = tree_->Close();
+      if (result.ok() && !s.ok()) result = s;
+    }
     tree_.reset();
     log_.reset();
   }

@@ -8,6 +8,7 @@
 // CRUDJT_BENCH_NO_APPEND=1 skips the log append comparison.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,13 +39,30 @@ double ThreadCpuUs() {
   return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
 }
 
+// System time of the calling thread, in us (the kernel's share of the cpu
+// figure: log writes, page faults).
+double ThreadSysUs() {
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return double(ru.ru_stime.tv_sec) * 1e6 + double(ru.ru_stime.tv_usec);
+}
+
+long ThreadFaults() {
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_minflt + ru.ru_majflt;
+}
+
 struct Timer {
   Clock::time_point wall = Clock::now();
   double cpu = ThreadCpuUs();
+  double sys = ThreadSysUs();
+  long faults = ThreadFaults();
   std::string Report(size_t ops) const {
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.2f (cpu %.2f)", UsSince(wall, ops),
-                  (ThreadCpuUs() - cpu) / double(ops));
+    char buf[128];
+    std::snprintf(buf, sizeof(buf), "%.2f (cpu %.2f, sys %.2f, faults %.3f)", UsSince(wall, ops),
+                  (ThreadCpuUs() - cpu) / double(ops), (ThreadSysUs() - sys) / double(ops),
+                  double(ThreadFaults() - faults) / double(ops));
     return buf;
   }
 };

@@ -3,6 +3,7 @@
 #include "store/store_impl.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,8 +142,15 @@ Status StoreImpl::Init(std::string_view secret_key, const std::vector<std::strin
     std::lock_guard<std::mutex> l(mu_);
     opened_ = true;
   }
-  flush_thread_ = std::thread([this] { FlushThreadMain(); });
-  sweep_thread_ = std::thread([this] { SweepThreadMain(); });
+  // Named so that top -H, perf and gdb tell them from the host's threads.
+  flush_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "crudjt-flush");
+    FlushThreadMain();
+  });
+  sweep_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "crudjt-sweep");
+    SweepThreadMain();
+  });
   return Status::OK();
 }
 

@@ -82,13 +82,16 @@ constexpr uint32_t kMetaFlagLegacyKeys = 1;
 // Checkpoint cadence for the space bound (CheckpointDueLocked): due once
 // this many pages are dirty and they are 1/kDirtyTreeFraction of the tree's
 // pages; writers wait (WaitForCheckpointRoom) while a checkpoint is in
-// flight and the dirty pages reach kStallFactor times that. The page file
-// then holds at most the committed tree, the snapshot in flight (<= 1/4 of
-// the tree) and the pages rewritten since (<= 1/4): 1.5x the tree plus
-// free-list pages, whatever the speed of the disk. Measured: 200k
+// flight and the dirty pages reach kStallFactor times that. The page
+// file then holds at most the committed tree, the snapshot in flight (<=
+// 1/4 of the tree) and the pages rewritten since (<= 1/4): 1.5x the tree
+// plus free-list pages, whatever the speed of the disk. Measured: 200k
 // create+delete cycles over 40k live tokens leave the page file 1.2-1.3x
 // its size at 40k (1.3-1.7x without the wait, on a disk with ~3.5 ms
-// fsyncs, where the wait then limits churn to the checkpoint rate).
+// fsyncs, where the wait then limits churn to the checkpoint rate). Not
+// waiting while free page numbers remained was tried: the dirty set then
+// outgrew the bound during one checkpoint, the next snapshot kept that
+// many pages pending, and churn on a loaded machine left the file 1.65x.
 constexpr uint64_t kMinDirtyPagesForCheckpoint = 512;
 constexpr uint64_t kDirtyTreeFraction = 8;
 constexpr uint64_t kStallFactor = 2;

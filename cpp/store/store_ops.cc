@@ -182,7 +182,7 @@ void StoreImpl::MaybeRequestCheckpoint() {
 }
 
 Status StoreImpl::SyncLog(const std::shared_ptr<wal::LogWriter>& log) {
-  if (log->synced_size() >= log->size()) return Status::OK();
+  if (log->synced_size() >= log->size() && !log->has_predecessor()) return Status::OK();
   Status s = log->Sync();
   if (s.ok()) {
     last_fsync_ms_.store(NowMs());

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -100,6 +101,26 @@ TEST_CASE("RecordsWrittenAreReadBackInOrder") {
       CHECK(recs[i].payload == Key(i) + std::string(10 + i, char('a' + i % 26)));
     }
   }
+}
+
+TEST_CASE("SyncOfASegmentSyncsItsPredecessorFirst") {
+  TempDir d;
+  std::unique_ptr<LogWriter> first, second;
+  REQUIRE(LogWriter::Create(d.path, 1, &first).ok());
+  REQUIRE(LogWriter::Create(d.path, 2, &second).ok());
+  REQUIRE(first->AddRecord(kPut, 1, Key(1), "one").ok());
+  std::shared_ptr<LogWriter> prev(std::move(first));
+  second->set_predecessor(prev);
+  CHECK(second->has_predecessor());
+  CHECK(prev->synced_size() < prev->size());
+  // Nothing of the second segment is unsynced, yet its Sync must still
+  // make the first one durable (a Flush right after the switch).
+  REQUIRE(second->Sync().ok());
+  CHECK(prev->synced_size() == prev->size());
+  CHECK_FALSE(second->has_predecessor());
+  REQUIRE(second->AddRecord(kPut, 2, Key(2), "two").ok());
+  REQUIRE(second->Sync().ok());
+  CHECK(second->synced_size() == second->size());
 }
 
 TEST_CASE("EmptySegmentHasNoRecords") {

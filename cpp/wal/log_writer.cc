@@ -153,7 +153,28 @@ Status LogWriter::Append(const uint8_t* data, size_t want) {
   return Errno(path_, "write", err);
 }
 
+void LogWriter::set_predecessor(std::shared_ptr<LogWriter> prev) {
+  std::lock_guard<std::mutex> l(predecessor_mu_);
+  predecessor_ = std::move(prev);
+}
+
+bool LogWriter::has_predecessor() const {
+  std::lock_guard<std::mutex> l(predecessor_mu_);
+  return predecessor_ != nullptr;
+}
+
 Status LogWriter::Sync() {
+  std::shared_ptr<LogWriter> prev;
+  {
+    std::lock_guard<std::mutex> l(predecessor_mu_);
+    prev = predecessor_;
+  }
+  if (prev) {
+    Status s = prev->Sync();
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> l(predecessor_mu_);
+    if (predecessor_ == prev) predecessor_.reset();
+  }
   const uint64_t target = size_.load(std::memory_order_acquire);
   if (target <= synced_.load(std::memory_order_acquire)) return Status::OK();
   if (fdatasync(fd_) != 0) return Errno(path_, "fdatasync", errno);

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -65,8 +66,17 @@ class LogWriter {
   static bool EncodeRecord(RecordType type, uint64_t lsn, std::string_view part1,
                            std::string_view part2, std::string* out);
 
-  // fdatasync() if bytes were written since the last successful Sync.
+  // fdatasync() if bytes were written since the last successful Sync,
+  // after syncing the predecessor (if one is still set).
   Status Sync();
+  // The segment this one follows. Until it has been synced (by the first
+  // Sync() of this one, which then drops it), no byte of this segment is
+  // made durable before all of its: a machine crash can lose a tail, never
+  // the middle of the log. Lets a checkpoint switch segments without an
+  // fdatasync while writers wait.
+  void set_predecessor(std::shared_ptr<LogWriter> prev);
+  // True while a predecessor still awaits its sync.
+  bool has_predecessor() const;
 
   uint64_t seq() const { return seq_; }
   const std::string& path() const { return path_; }
@@ -91,6 +101,8 @@ class LogWriter {
   const uint64_t seq_;
   std::atomic<uint64_t> size_;
   std::atomic<uint64_t> synced_;
+  mutable std::mutex predecessor_mu_;
+  std::shared_ptr<LogWriter> predecessor_;  // guarded by predecessor_mu_
   bool broken_ = false;  // only touched by the AddRecord thread
   uint64_t test_size_limit_ = 0;
   bool test_fail_truncate_ = false;
