@@ -32,6 +32,8 @@ function post(session, method, params) {
   return new Promise((resolve, reject) => session.post(method, params || {}, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
+const NATIVE_FRAME_NAMES = new Set(['RecordCodec', 'NativeStore']);
+
 function selfTimes(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -41,7 +43,11 @@ function selfTimes(profile) {
     const dt = i + 1 < dts.length ? dts[i + 1] : 0;
     const f = node.callFrame;
     const where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : '';
-    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    // V8 names every N-API callback frame after one class template of the
+    // addon (it showed as `RecordCodec` for NativeStore methods): call it
+    // what it is, the native call (binding + engine).
+    const native = !f.url && NATIVE_FRAME_NAMES.has(f.functionName);
+    const key = native ? '(native addon call)' : `${f.functionName || '(anonymous)'} ${where}`.trim();
     self.set(key, (self.get(key) || 0) + dt);
   }
   const total = [...self.values()].reduce((s, x) => s + x, 0);
