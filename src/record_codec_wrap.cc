@@ -8,6 +8,8 @@
 //   tokenHandle(token: string) -> string(22) | null the same as base64url
 //   hashSubject(subject: Buffer) -> Buffer(16)
 //   newToken() -> [token: string, treeKey: Buffer(16)]
+//   sealNew(payload, expiresAtMs, readsLeft) -> [token, handle, record]
+//        newToken() and seal() in one call (the create path)
 //   seal(key, payload, expiresAtMs, readsLeft) -> Buffer (the record)
 //   open(key, record) -> [payload, expiresAtMs, readsLeft] | null
 //        null: sealed under a secret the codec was not given; throws code
@@ -84,6 +86,7 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
             InstanceMethod<&RecordCodecWrap::HashSubject>("hashSubject"),
             InstanceMethod<&RecordCodecWrap::NewToken>("newToken"),
             InstanceMethod<&RecordCodecWrap::Seal>("seal"),
+            InstanceMethod<&RecordCodecWrap::SealNew>("sealNew"),
             InstanceMethod<&RecordCodecWrap::Open>("open"),
             InstanceMethod<&RecordCodecWrap::OpenInto>("openInto"),
             InstanceMethod<&RecordCodecWrap::WrapIndexKey>("wrapIndexKey"),
@@ -220,6 +223,32 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     Napi::Array out = Napi::Array::New(env, 2);
     out.Set(0u, Napi::String::New(env, token));
     out.Set(1u, CopyKey(env, key));
+    return out;
+  }
+
+  Napi::Value SealNew(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    CRUDJT_REQUIRE(env, IsBytes(info[0]), kPayloadMessage);
+    Napi::Uint8Array payload = info[0].As<Napi::Uint8Array>();
+    CRUDJT_REQUIRE(env, payload.ByteLength() >= 1 && payload.ByteLength() <= crudjt::kMaxPayloadBytes,
+                   kPayloadMessage);
+    int64_t expires_at = 0, reads_left = 0;
+    CRUDJT_REQUIRE(env, ToInteger(info[1], 0, kMaxExpiresAtMs, &expires_at), kExpiresMessage);
+    CRUDJT_REQUIRE(env, ToLimit(info[2], crudjt::kMaxReads, &reads_left), kReadsMessage);
+    std::string token;
+    uint8_t key[crudjt::kRecordKeyBytes];
+    crudjt::Status s = codec_->NewToken(&token, key);
+    if (!s.ok()) return ThrowStatus(env, s);
+    std::string record;
+    s = codec_->Seal(key, View(payload), expires_at, reads_left, &record);
+    if (!s.ok()) return ThrowStatus(env, s);
+    char handle[crudjt::kRecordHandleChars];
+    crudjt::RecordCodec::EncodeHandle(key, handle);
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, Napi::String::New(env, token));
+    out.Set(1u, Napi::String::New(env, handle, sizeof(handle)));
+    out.Set(2u, Napi::Buffer<char>::Copy(env, record.data(), record.size()));
     return out;
   }
 

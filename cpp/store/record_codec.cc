@@ -212,7 +212,7 @@ void RecordCodec::HashSubject(std::string_view subject, uint8_t out[kRecordKeyBy
 
 Status RecordCodec::NewToken(std::string* token, uint8_t key[kRecordKeyBytes]) {
   uint8_t raw[kTokenRandomBytes];
-  Status s = RandomBytes(raw, sizeof(raw));
+  Status s = BufferedRandomBytes(raw, sizeof(raw));
   if (!s.ok()) return s;
   *token = Base64UrlEncode(raw, sizeof(raw));
   impl_->hasher->Hash(*token, key);
@@ -233,7 +233,7 @@ Status RecordCodec::Seal(const uint8_t key[kRecordKeyBytes], std::string_view pa
     return Status::InvalidArgument("reads_left must be -1 or 1.." + std::to_string(kMaxReads));
   }
   uint8_t nonce[kAeadNonceBytes];
-  Status s = RandomBytes(nonce, sizeof(nonce));
+  Status s = BufferedRandomBytes(nonce, sizeof(nonce));
   if (!s.ok()) return s;
   std::string sealed;
   s = impl_->slots[0].aead->Seal(nonce, KeyView(key), payload, &sealed);

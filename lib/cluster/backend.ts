@@ -8,10 +8,20 @@
 //   expiry      = Redis' own (PX / PEXPIRE, millisecond clock); read
 //                 reports PTTL rounded up to whole seconds, as a master does
 //
-// Each operation is one round trip: a plain SET NX for create, one Lua
-// script (scripts.ts) for read/update/delete/touch, so limits are enforced
+// Each operation is one round trip: a plain SET NX for create, a plain GET
+// for a read of a token without a read limit, one Lua script (scripts.ts)
+// for the other reads and for update/delete/touch, so limits are enforced
 // atomically on the node that owns the key. ioredis coalesces concurrent
 // calls per node (auto-pipelining).
+//
+// Client CPU per call is what this file adds to a plain Redis session
+// store's: one native call to hash the token (tokenHandle: the key's handle
+// as a string, no Buffer), one to open the record into a reused buffer
+// (openInto), the MessagePack decode; a create is one native call
+// (sealNew).
+//
+// Key rotation: the codec holds the current and the previous secrets; the
+// token hash key comes from <prefix>m:index-key (index.ts adoptIndexKey).
 //
 // Faults: every call races a deadline; a node that is down, a cluster
 // without quorum (CLUSTERDOWN) or a command timeout rejects with an
@@ -51,12 +61,12 @@ export interface ClusterBackendOptions {
 
 /** The script commands defined on the ioredis Cluster (see defineScripts). */
 interface ScriptCommands {
-  crudjtReadBuffer(key: string, ids: Buffer): Promise<[Buffer, number, number] | null>;
-  crudjtPeek(key: string, ids: Buffer): Promise<[number, number] | null>;
-  crudjtUpdate(key: string, ids: Buffer, record: Buffer, ttlMs: number): Promise<number>;
-  crudjtPut(key: string, ids: Buffer, record: Buffer, ttlMs: number): Promise<number>;
-  crudjtDelete(key: string, ids: Buffer): Promise<number>;
-  crudjtTouch(key: string, ids: Buffer, ttlMs: number, expiresAt: Buffer): Promise<number>;
+  crudjtReadBuffer(key: string, ids: string): Promise<[Buffer, number, number] | null>;
+  crudjtPeek(key: string, ids: string): Promise<[number, number] | null>;
+  crudjtUpdate(key: string, ids: string, record: Buffer, ttlMs: number): Promise<number>;
+  crudjtPut(key: string, ids: string, record: Buffer, ttlMs: number): Promise<number>;
+  crudjtDelete(key: string, ids: string): Promise<number>;
+  crudjtTouch(key: string, ids: string, ttlMs: number, expiresAtMs: number): Promise<number>;
   crudjtSubjectAdd(key: string, member: string, ttlMs: number): Promise<number>;
 }
 
@@ -90,8 +100,8 @@ export class ClusterBackend implements Backend {
   private readonly commands: ScriptCommands;
   /** The current secret and the previous ones (records of any of them open). */
   private readonly codec: NativeRecordCodec;
-  /** The 4-byte key ids accepted (ARGV[1] of every script). */
-  private readonly keyIds: Buffer;
+  /** The key ids accepted, as hex (ARGV[1] of every script, see scripts.ts). */
+  private readonly keyIds: string;
   private readonly prefix: string;
   /** `${prefix}t:`, the start of every token key. */
   private readonly tokenPrefix: string;
@@ -107,7 +117,7 @@ export class ClusterBackend implements Backend {
     this.cluster = cluster;
     this.commands = cluster as unknown as ScriptCommands;
     this.codec = codec;
-    this.keyIds = codec.keyIds;
+    this.keyIds = codec.keyIds.toString('hex');
     this.prefix = options.prefix;
     this.tokenPrefix = `${options.prefix}t:`;
     this.deadlineMs = options.deadlineMs;
@@ -227,21 +237,19 @@ export class ClusterBackend implements Backend {
     const setKey = subject === undefined || subject === null ? null : this.subjectKey(subject);
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       let token: string;
-      let key: string;
+      let handle: string;
       let record: Buffer;
       try {
-        const [t, treeKey] = codec.newToken();
-        record = codec.seal(treeKey, packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, reads);
-        token = t;
-        key = this.tokenKey(treeKey.toString('base64url'));
+        [token, handle, record] = codec.sealNew(packed, ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs, reads);
       } catch (e) {
         throw fromNative(e);
       }
+      const key = this.tokenKey(handle);
       // The subject's set first: a member whose token never got written is
       // pruned later, while a token missing from its set would survive
       // revokeSubject.
       if (setKey !== null) {
-        const member = key.slice(this.prefix.length + 2);
+        const member = handle;
         await this.call(setKey, 'create (subject)', () => this.commands.crudjtSubjectAdd(setKey, member, ttlMs));
         await this.replicate(setKey, 'create (subject)');
       }
@@ -362,9 +370,8 @@ export class ClusterBackend implements Backend {
     if (treeKey === null) return false;
     const key = this.tokenKey(treeKey);
     const ttlMs = ttl === null ? NO_LIMIT : ttl * 1000;
-    const expiresAt = Buffer.alloc(8);
-    expiresAt.writeBigUInt64LE(BigInt(ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs));
-    const r = await this.call(key, 'touch', () => this.commands.crudjtTouch(key, this.keyIds, ttlMs, expiresAt.subarray(0, 7)));
+    const expiresAt = ttlMs === NO_LIMIT ? 0 : Date.now() + ttlMs;
+    const r = await this.call(key, 'touch', () => this.commands.crudjtTouch(key, this.keyIds, ttlMs, expiresAt));
     if (r !== 1) return false;
     await this.replicate(key, 'touch');
     return true;

@@ -18,6 +18,8 @@ export interface NativeRecordCodec {
   /** Keyed hash of a subject (1..128 UTF-8 bytes), apart from token hashes. */
   hashSubject(subject: Buffer): Buffer;
   newToken(): [token: string, treeKey: Buffer];
+  /** newToken() and seal() in one call: the token, its handle and its record. */
+  sealNew(payload: Buffer, expiresAtMs: number, readsLeft: number): [token: string, handle: string, record: Buffer];
   /** Under the current secret. expiresAtMs: 0 = never; readsLeft: -1 = unlimited. */
   seal(treeKey: TreeKey, payload: Buffer, expiresAtMs: number, readsLeft: number): Buffer;
   /** null: sealed under a secret the codec was not given. Throws code CRUDJT_CORRUPTION when altered. */
@@ -54,7 +56,7 @@ export function newRecordCodec(secret: Buffer, previous: Buffer[] = []): NativeR
     throw new InternalError('CRUDJT native addon has no RecordCodec: rebuild it (npm run build:native)');
   }
   const codec = previous.length === 0 ? new ctor(secret) : new ctor(secret, previous);
-  if (typeof codec.openInto !== 'function' || typeof codec.adoptIndexKey !== 'function') {
+  if (typeof codec.openInto !== 'function' || typeof codec.sealNew !== 'function') {
     throw new InternalError('CRUDJT native addon has an older RecordCodec: rebuild it (npm run build:native)');
   }
   return codec;

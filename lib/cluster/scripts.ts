@@ -14,17 +14,20 @@
 //
 // The limits sit outside the ciphertext, so a read decrements reads_left in
 // place (SETRANGE keeps the key's expiry) without the secret ever reaching
-// Redis. ARGV[1] of every script is the concatenation of the 4-byte key ids
-// this process accepts: a record
-// of any other secret reads as absent and is never touched, as on a master.
+// Redis. ARGV[1] of every script is the key ids this process accepts (its
+// current and previous secrets'), each as the 8 hex digits of its 4 record
+// bytes, concatenated: a record of any other secret reads as absent and is
+// never touched, as on a master. Hex, not the raw bytes: a command whose
+// arguments are all strings costs ioredis less CPU to write than one with
+// a Buffer in it.
 
 /** Lua helper: true when the record's key_id is one of ARGV[1]'s. */
 const ACCEPTS = `
 local function accepts(v, ids)
   if string.len(v) < 20 then return true end
-  local id = string.sub(v, 17, 20)
-  for i = 1, string.len(ids), 4 do
-    if string.sub(ids, i, i + 3) == id then return true end
+  local id = string.format('%02x%02x%02x%02x', string.byte(v, 17, 20))
+  for i = 1, string.len(ids), 8 do
+    if string.sub(ids, i, i + 7) == id then return true end
   end
   return false
 end
@@ -111,13 +114,14 @@ return 1
 
 /**
  * touch: KEYS[1]; ARGV[1] key ids, ARGV[2] ttl ms or -1, ARGV[3] the new
- * expires_at_ms as 7 bytes (u56 LE, 0 = never). -> 1 when live.
- * Payload and reads are untouched.
+ * expires_at_ms in decimal (0 = never; < 2^53, exact in a Lua number),
+ * written as the record's u56 LE. -> 1 when live. Payload and reads are
+ * untouched.
  */
 export const TOUCH = `${ACCEPTS}
 local v = redis.call('GET', KEYS[1])
 if not v or string.len(v) < 20 or not accepts(v, ARGV[1]) then return 0 end
-redis.call('SETRANGE', KEYS[1], 0, ARGV[3])
+redis.call('SETRANGE', KEYS[1], 0, string.sub(struct.pack('<i8', tonumber(ARGV[3])), 1, 7))
 if tonumber(ARGV[2]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 else
