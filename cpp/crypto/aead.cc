@@ -107,7 +107,7 @@ Status Aead::Create(const uint8_t key[kAeadKeyBytes], std::unique_ptr<Aead>* out
 }
 
 Status Aead::Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-                  std::string_view plaintext, std::string* out) {
+                  std::string_view plaintext, std::string* out) const {
   if (plaintext.size() > kMaxAeadInput || ad.size() > kMaxAeadInput) {
     return Status::InvalidArgument("AEAD input larger than 2 GiB");
   }
@@ -122,7 +122,7 @@ Status Aead::Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
 }
 
 Status Aead::SealTo(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-                    std::string_view plaintext, uint8_t* dst) {
+                    std::string_view plaintext, uint8_t* dst) const {
   if (plaintext.size() > kMaxAeadInput || ad.size() > kMaxAeadInput) {
     return Status::InvalidArgument("AEAD input larger than 2 GiB");
   }
@@ -136,7 +136,7 @@ Status Aead::SealTo(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
 }
 
 Status Aead::Open(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-                  std::string_view sealed, std::string* plaintext) {
+                  std::string_view sealed, std::string* plaintext) const {
   if (sealed.size() < kAeadTagBytes) {
     plaintext->clear();
     return Status::Corruption("sealed value shorter than its 16-byte tag");

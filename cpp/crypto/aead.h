@@ -11,9 +11,9 @@
 // (draft-irtf-cfrg-xchacha-03 2.2.1 and A.3.1, RFC 8439) and against
 // OpenSSL's ChaCha20-Poly1305 on random inputs.
 //
-// Thread-safety: an Aead holds only its key; Seal/Open keep no state
-// between messages, but the class is used as if it were not thread-safe
-// (the store pools instances), so a later implementation may add some.
+// Thread-safety: an Aead holds only its key, and Seal/Open keep no state
+// between messages: one instance may be used by any number of threads at
+// once.
 #ifndef CRUDJT_CRYPTO_AEAD_H_
 #define CRUDJT_CRYPTO_AEAD_H_
 
@@ -42,17 +42,17 @@ class Aead {
 
   // *out = ciphertext || tag (plaintext.size() + 16 bytes).
   Status Seal(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-              std::string_view plaintext, std::string* out);
+              std::string_view plaintext, std::string* out) const;
 
   // The same into dst[plaintext.size() + 16], which must not overlap the
   // inputs (no allocation: the store seals straight into a record).
   Status SealTo(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-                std::string_view plaintext, uint8_t* dst);
+                std::string_view plaintext, uint8_t* dst) const;
 
   // Inverse of Seal. Corruption if the tag does not verify (wrong key, wrong
   // ad, or altered bytes); *plaintext is then left empty.
   Status Open(const uint8_t nonce[kAeadNonceBytes], std::string_view ad,
-              std::string_view sealed, std::string* plaintext);
+              std::string_view sealed, std::string* plaintext) const;
 
  private:
   Aead();

@@ -117,13 +117,11 @@ Status StoreImpl::Init(std::string_view secret_key, const std::vector<std::strin
     if (!duplicate) previous_.push_back(k);
     k.Wipe();
   }
-  slots_.push_back(KeySlot{keys_.key_id, keys_.seal_key, {}});
-  for (const DerivedKeys& p : previous_) slots_.push_back(KeySlot{p.key_id, p.seal_key, {}});
-  {
-    std::unique_ptr<Aead> probe;
-    s = Aead::Create(keys_.seal_key, &probe);
+  slots_.push_back(KeySlot{keys_.key_id, keys_.seal_key, nullptr});
+  for (const DerivedKeys& p : previous_) slots_.push_back(KeySlot{p.key_id, p.seal_key, nullptr});
+  for (KeySlot& slot : slots_) {
+    s = Aead::Create(slot.seal_key, &slot.aead);
     if (!s.ok()) return s;
-    ReturnAead(0, std::move(probe));
   }
   if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::IOError(dir_ + ": cannot create store directory: " + std::strerror(errno));
@@ -300,26 +298,6 @@ Status StoreImpl::Recover(OpenInfo* info) {
 
 // ---------------------------------------------------------------- crypto
 
-std::unique_ptr<Aead> StoreImpl::TakeAead(size_t slot) {
-  {
-    std::lock_guard<std::mutex> l(aead_mu_);
-    auto& pool = slots_[slot].pool;
-    if (!pool.empty()) {
-      std::unique_ptr<Aead> a = std::move(pool.back());
-      pool.pop_back();
-      return a;
-    }
-  }
-  std::unique_ptr<Aead> a;
-  if (!Aead::Create(slots_[slot].seal_key, &a).ok()) return nullptr;
-  return a;
-}
-
-void StoreImpl::ReturnAead(size_t slot, std::unique_ptr<Aead> aead) {
-  std::lock_guard<std::mutex> l(aead_mu_);
-  slots_[slot].pool.push_back(std::move(aead));
-}
-
 int StoreImpl::SlotOf(uint32_t key_id) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].key_id == key_id) return int(i);
@@ -373,15 +351,12 @@ Status StoreImpl::Seal(const TreeKey& key, std::string_view payload, int64_t ttl
   }
   uint8_t ad[32];
   const size_t ad_len = SealedRecord::AssociatedData(key.bytes, head, ad);
-  std::unique_ptr<Aead> aead = TakeAead(0);
-  if (!aead) return Status::IOError("cannot create an AEAD context");
   // Head and ciphertext written in place: one allocation, no copy.
   record->resize(kRecordV2HeadBytes + payload.size() + kAeadTagBytes);
   uint8_t* p = reinterpret_cast<uint8_t*>(&(*record)[0]);
   SealedRecord::EncodeHead(head, nonce, p);
-  s = aead->SealTo(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), payload,
-                   p + kRecordV2HeadBytes);
-  ReturnAead(0, std::move(aead));
+  s = slots_[0].aead->SealTo(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len),
+                             payload, p + kRecordV2HeadBytes);
   if (!s.ok()) record->clear();
   return s;
 }
@@ -396,11 +371,8 @@ Status StoreImpl::Unseal(const TreeKey& key, std::string_view record, std::strin
   if (slot < 0) return Status::NotFound();
   uint8_t ad[32];
   const size_t ad_len = SealedRecord::AssociatedData(key.bytes, head, ad);
-  std::unique_ptr<Aead> aead = TakeAead(size_t(slot));
-  if (!aead) return Status::IOError("cannot create an AEAD context");
-  s = aead->Open(nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), sealed,
-                 payload);
-  ReturnAead(size_t(slot), std::move(aead));
+  s = slots_[size_t(slot)].aead->Open(
+      nonce, std::string_view(reinterpret_cast<const char*>(ad), ad_len), sealed, payload);
   if (!s.ok()) {
     return Status::Corruption(dir_ + "/" + kPageFileName + ": a record sealed under " +
                               (slot == 0 ? "the current key" : "a previous key") +

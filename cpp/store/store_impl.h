@@ -31,7 +31,7 @@
 // meta's next_lsn; the last segment's torn tail is truncated away
 // (OpenInfo::dropped_tail_bytes). See doc/wal_format.md.
 //
-// Lock order: checkpoint_mu_ before mu_; aead_mu_ is a leaf.
+// Lock order: checkpoint_mu_ before mu_.
 #ifndef CRUDJT_STORE_STORE_IMPL_H_
 #define CRUDJT_STORE_STORE_IMPL_H_
 
@@ -194,9 +194,6 @@ class StoreImpl : public Store {
               const uint8_t* nonce, const uint8_t* sh, std::string* record);
   // With the key the record's key_id names (current or previous).
   Status Unseal(const TreeKey& key, std::string_view record, std::string* payload);
-  // Pool of AEAD contexts per key slot (0 = current, 1.. = previous).
-  std::unique_ptr<Aead> TakeAead(size_t slot);
-  void ReturnAead(size_t slot, std::unique_ptr<Aead> aead);
   // The slot of a key_id, or -1 (a key we do not have).
   int SlotOf(uint32_t key_id) const;
   ValueClass Classify(std::string_view value) const;
@@ -276,10 +273,9 @@ class StoreImpl : public Store {
   struct KeySlot {
     uint32_t key_id;
     const uint8_t* seal_key;
-    std::vector<std::unique_ptr<Aead>> pool;  // guarded by aead_mu_
+    std::unique_ptr<Aead> aead;  // thread-safe (crypto/aead.h)
   };
-  std::mutex aead_mu_;
-  std::vector<KeySlot> slots_;  // fixed by Init; pools guarded by aead_mu_
+  std::vector<KeySlot> slots_;  // 0 = current key, 1.. = previous ones; fixed by Init
 
   // Serialises whole checkpoints (and Close's teardown of tree_/log_).
   std::mutex checkpoint_mu_;

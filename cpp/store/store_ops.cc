@@ -135,13 +135,22 @@ const StoreImpl::Change* StoreImpl::Pending::Find(const TreeKey& key) const {
 
 void StoreImpl::Pending::Clear() {
   changes.clear();
-  by_prefix.clear();
+  // unordered_map::clear() zeroes every bucket even when empty, and the
+  // buckets never shrink: after one batch of 4096 ops every single op
+  // would pay for a 64 KiB memset. Only big batches index at all.
+  if (indexed > 0) {
+    if (by_prefix.bucket_count() > 4 * kLinearFind) {
+      std::unordered_map<uint64_t, uint32_t>().swap(by_prefix);
+    } else {
+      by_prefix.clear();
+    }
+  }
   indexed = 0;
 }
 
 void StoreImpl::Pending::Truncate(size_t n) {
   changes.resize(n);
-  by_prefix.clear();  // rebuilt by the next Find
+  if (indexed > 0) by_prefix.clear();  // rebuilt by the next Find
   indexed = 0;
 }
 
@@ -499,7 +508,7 @@ void StoreImpl::RunOpLocked(const BatchOp& op, int64_t now, OpState* st, Pending
         // Sealed for the subject the token had when the op was prepared; a
         // put since (earlier in this batch, or by another caller between
         // the peek and now) gave it another one. Re-seal here (rare; the
-        // AEAD pool's mutex is a leaf, so sealing under mu_ is allowed).
+        // AEAD takes no lock, so sealing under mu_ is allowed).
         Status s = Seal(key, op.payload, op.ttl_ms, op.max_reads, nullptr,
                         head.has_subject ? head.subject : nullptr, &rec);
         if (!s.ok()) {
