@@ -500,6 +500,34 @@ describe('client batching (Batch stream)', () => {
       });
     });
 
+    it('agrees with protobufjs at varint boundaries (1, 2, 3 and 5 bytes) over many ops in one message', () => {
+      const edges = [0, 1, 127, 128, 16383, 16384, 2097151, 2097152, 4294967295];
+      const lens = [0, 1, 127, 128, 300, 16383, 16384];
+      const many: any[] = [];
+      for (const id of edges) {
+        for (const len of lens) {
+          many.push({ id, kind: 'UPDATE', token: 't'.repeat(len), packed_data: Buffer.alloc(len % 1000, 7), ttl: id, silence_read: -id });
+        }
+      }
+      const ours = encodeBatchRequest({ ops: many });
+      // (protobufjs also writes fields set to 0 or empty: compare values, not bytes)
+      const fields = (o: any): unknown[] => [o.id, o.kind, o.token.length, o.packed_data.length, o.ttl, o.silence_read];
+      const want = many.map((o) => [o.id, o.kind, o.token.length, o.packed_data.length, o.ttl, -o.id || 0]);
+      expect(decodeBatchRequest(ours).ops.map(fields)).to.deep.equal(want);
+      expect(Req.deserialize(ours).ops.map(fields)).to.deep.equal(want);
+      expect(decodeBatchRequest(Req.serialize({ ops: many })).ops.map(fields)).to.deep.equal(want);
+      const rs = many.map((o) => ({ id: o.id, token: o.token, packed_data: o.packed_data, error_code: o.id % 17 }));
+      const rb = encodeBatchResponse({ results: rs });
+      const rfields = (r: any): unknown[] => [r.id, r.token.length, r.packed_data.length, r.error_code];
+      const rwant = rs.map(rfields);
+      expect(decodeBatchResponse(rb).results.map(rfields)).to.deep.equal(rwant);
+      expect(decodeBatchResponse(Res.serialize({ results: rs })).results.map(rfields)).to.deep.equal(rwant);
+      expect(Res.deserialize(rb).results.map(rfields)).to.deep.equal(rwant);
+      // An op whose length ends inside its last field fails; it never reads into the next op.
+      const cut = Buffer.from([0x0a, 0x03, 0x1a, 0x05, 0x41, 0x0a, 0x02, 0x08, 0x01]);
+      expect(() => decodeBatchRequest(cut)).to.throw(Error, /malformed protobuf/);
+    });
+
     it('round-trips BatchResponse both ways', () => {
       const ours = encodeBatchResponse({ results });
       expect(decodeBatchResponse(Res.serialize({ results })).results.map((r) => ({ ...r, packed_data: Buffer.from(r.packed_data) }))).to.deep.equal(
