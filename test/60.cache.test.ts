@@ -145,6 +145,28 @@ describe('ReadCache', () => {
     expect(c.size).to.equal(2);
   });
 
+  it('admit(): every read while there is room; once full, a token on its second miss (doorkeeper)', () => {
+    const c = new ReadCache({ maxEntries: 3 });
+    for (const t of ['a', 'b', 'c']) {
+      expect(c.admit(t)).to.equal(true);
+      c.fill(t, c.epoch(), bytes, null);
+    }
+    expect(c.admit('d')).to.equal(false); // full: first knock
+    expect(c.admit('d')).to.equal(true); // second
+    expect(c.admit('d')).to.equal(false); // the knock was used up
+    // Many tokens read once never get in; each one read twice does.
+    let admitted = 0;
+    for (let i = 0; i < 1000; i++) if (c.admit(`once-${i}`)) admitted++;
+    expect(admitted).to.equal(0);
+    for (let i = 0; i < 100; i++) {
+      c.admit(`twice-${i}`);
+      if (c.admit(`twice-${i}`)) admitted++;
+    }
+    expect(admitted).to.equal(100);
+    c.evict('a'); // room again: admitted at once
+    expect(c.admit('e')).to.equal(true);
+  });
+
   it('rejects a bad maxEntries', () => {
     expect(() => new ReadCache({ maxEntries: 0 })).to.throw(RangeError);
   });
@@ -234,6 +256,21 @@ describe('MasterStore read cache', () => {
       expect(await s.read(token)).to.deep.equal({ data: { v: 1 } });
       expect(await s.read(token)).to.deep.equal({ data: { v: 1 } });
     }
+  });
+
+  it('a full cache admits a token read once on its second read; answers never change', async () => {
+    const s = new MasterStore(await openStore(false), { sync: false, cache: new ReadCache({ maxEntries: 4 }) });
+    natives.push((s as unknown as { native: NativeStore }).native);
+    const tokens: string[] = [];
+    for (let i = 0; i < 8; i++) tokens.push(await s.create(pack({ i }), 3600, null));
+    for (let i = 0; i < 4; i++) await s.read(tokens[i]); // fill the 4 entries
+    expect(s.cache!.size).to.equal(4);
+    const hits = s.cache!.hits;
+    expect(await s.read(tokens[5])).to.deep.equal({ metadata: { ttl: 3600 }, data: { i: 5 } }); // knock
+    expect(await s.read(tokens[5])).to.deep.equal({ metadata: { ttl: 3600 }, data: { i: 5 } }); // admitted
+    expect(await s.read(tokens[5])).to.deep.equal({ metadata: { ttl: 3600 }, data: { i: 5 } }); // hit
+    expect(s.cache!.hits).to.equal(hits + 1);
+    expect(s.cache!.size).to.equal(4);
   });
 
   it('returns a fresh copy on every cached read', async () => {
