@@ -3,11 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/coding.h"
@@ -405,6 +408,84 @@ TEST_CASE("FailedBatchWriteIsTruncatedBackWhole") {
   CHECK(ReadAll(w->path()).size() == good);
   w->TEST_SetSizeLimit(0);
   REQUIRE(w->AddRecords(batch).ok());
+}
+
+// ---------------------------------------------------------------- review additions
+
+TEST_CASE("SyncWalksAChainOfPredecessorsOldestFirst") {
+  // Two switches without a sync in between: c follows b follows a. One
+  // Sync of c must leave all three durable and drop both links.
+  TempDir d;
+  std::unique_ptr<LogWriter> ua, ub, uc;
+  REQUIRE(LogWriter::Create(d.path, 1, &ua).ok());
+  REQUIRE(LogWriter::Create(d.path, 2, &ub).ok());
+  REQUIRE(LogWriter::Create(d.path, 3, &uc).ok());
+  std::shared_ptr<LogWriter> a(std::move(ua)), b(std::move(ub)), c(std::move(uc));
+  REQUIRE(a->AddRecord(kPut, 1, Key(1), "a").ok());
+  b->set_predecessor(a);
+  REQUIRE(b->AddRecord(kPut, 2, Key(2), "b").ok());
+  c->set_predecessor(b);
+  REQUIRE(c->AddRecord(kPut, 3, Key(3), "c").ok());
+  std::weak_ptr<LogWriter> wa = a;
+  a.reset();  // the chain alone keeps the old writers alive
+  REQUIRE(c->Sync().ok());
+  CHECK(wa.expired());  // dropped once synced
+  CHECK(b->synced_size() == b->size());
+  CHECK(c->synced_size() == c->size());
+  CHECK_FALSE(b->has_predecessor());
+  CHECK_FALSE(c->has_predecessor());
+}
+
+TEST_CASE("ConcurrentSyncsWhileAppendingLeaveEverySegmentDurable") {
+  // The store's flush thread, 'sync' writers and Close all call Sync on
+  // the current segment while the writer appends and a checkpoint switches
+  // segments. Whatever the interleaving, once a Sync of the newest segment
+  // has returned after the last append, every segment is fully synced
+  // (run under TSan: the predecessor link is read and dropped concurrently).
+  TempDir d;
+  std::vector<std::shared_ptr<LogWriter>> segs;
+  std::unique_ptr<LogWriter> u;
+  REQUIRE(LogWriter::Create(d.path, 1, &u).ok());
+  segs.emplace_back(std::move(u));
+  std::mutex mu;  // the store's mutex: guards `current`
+  std::shared_ptr<LogWriter> current = segs.back();
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> syncers;
+  for (int t = 0; t < 3; ++t) {
+    syncers.emplace_back([&] {
+      while (!done.load()) {
+        std::shared_ptr<LogWriter> log;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          log = current;
+        }
+        if (!log->Sync().ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  uint64_t lsn = 1;
+  for (int seg = 2; seg <= 6; ++seg) {
+    for (int i = 0; i < 40; ++i) {
+      std::lock_guard<std::mutex> l(mu);
+      REQUIRE(current->AddRecord(kPut, lsn, Key(int(lsn)), "v").ok());
+      ++lsn;
+    }
+    REQUIRE(LogWriter::Create(d.path, uint64_t(seg), &u).ok());
+    std::shared_ptr<LogWriter> fresh(std::move(u));
+    std::lock_guard<std::mutex> l(mu);
+    fresh->set_predecessor(current);
+    current = fresh;
+    segs.push_back(fresh);
+  }
+  done.store(true);
+  for (auto& th : syncers) th.join();
+  CHECK(failures.load() == 0);
+  REQUIRE(current->Sync().ok());
+  for (const auto& s : segs) {
+    CHECK(s->synced_size() == s->size());
+    CHECK_FALSE(s->has_predecessor());
+  }
 }
 
 }  // namespace
