@@ -6,7 +6,7 @@
 // null and false and writes nothing.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { CRUDJT, onCleanup } from './00.setup';
 import { ClusterChild, sharedRedisCluster, type RedisCluster } from './helpers/redis-cluster';
 import { indexKeyName, openClusterBackend } from '../lib/cluster/index';
@@ -21,7 +21,7 @@ const keyIdOf = (secret: string): number => newRecordCodec(Buffer.from(secret, '
 describe('cluster role: key rotation (previous_secret_keys)', function () {
   this.timeout(120_000);
   let rc: RedisCluster;
-  let redis: Redis.Cluster;
+  let redis: Cluster;
   const open: Backend[] = [];
   let prefixNo = 0;
 
