@@ -73,6 +73,42 @@ describe('cluster role: a master killed under load, then restarted', function ()
     }
   });
 
+  it('a node that stops answering but keeps its connections open: calls fail within the deadline, then work again', async () => {
+    const quick = (await openClusterBackend({ secret_key: SECRET, nodes: rc.nodes, deadline_ms: 200 }, null)) as Backend;
+    const unhandled = trackUnhandled();
+    try {
+      const tokens: string[] = [];
+      for (let i = 0; i < 30; i++) tokens.push(await quick.create(pack({ i }), 60, null));
+      const port = rc.ports[0];
+      // A script that spins for 0.8 s blocks the node (under its 1 s
+      // node timeout, so the cluster does not mark it failed): its sockets
+      // stay open, nothing answers.
+      const spin = `local t = redis.call('TIME') local t0 = t[1] * 1000000 + t[2]
+        repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - t0 > 800000 return 1`;
+      const busy = rc.cli(port, 'EVAL', spin, '0');
+      await sleep(100);
+      const t0 = Date.now();
+      const results = await Promise.allSettled(tokens.map((t) => quick.read(t)));
+      const elapsed = Date.now() - t0;
+      await busy;
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      expect(failed.length, 'reads of tokens on the blocked node').to.be.above(0);
+      expect(failed.length).to.be.below(tokens.length);
+      for (const e of failed) {
+        expect(e).to.be.instanceOf(CRUDJT.Errors.InternalError);
+        expect(e.message).to.equal(`CRUDJT cluster node 127.0.0.1:${port} did not answer read within 200 ms`);
+      }
+      expect(elapsed, 'all settled within the deadline plus timer slack').to.be.below(200 + 250);
+      await eventually(5000, async () => {
+        for (const t of tokens) expect(await quick.read(t)).to.not.equal(null);
+      });
+      expect(unhandled.count()).to.equal(0);
+    } finally {
+      unhandled.stop();
+      await quick.close();
+    }
+  });
+
   it('calls fail with InternalError naming the dead node within the deadline, then work again after a restart', async () => {
     const unhandled = trackUnhandled();
     try {

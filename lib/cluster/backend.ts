@@ -94,6 +94,14 @@ function keySlot(key: string): number {
 
 class Timeout extends Error {}
 
+/** A call waiting for its answer (see ClusterBackend.call). */
+interface Waiting {
+  /** Date.now() after which it fails. */
+  at: number;
+  settled: boolean;
+  expire(): void;
+}
+
 export class ClusterBackend implements Backend {
   readonly role = 'cluster' as const;
   private readonly cluster: Cluster;
@@ -112,6 +120,17 @@ export class ClusterBackend implements Backend {
   private readonly startedAt = Date.now();
   private readonly ops: Record<string, number> = { create: 0, read: 0, update: 0, delete: 0, touch: 0 };
   private closed = false;
+  /**
+   * Calls waiting for an answer, oldest first (from waitingHead). They all
+   * have the same deadline length, so their deadlines are in this order
+   * too: one timer, set for the oldest one, expires them, instead of a
+   * timer and a Promise.race per call. Answered calls leave from the head
+   * as soon as everything older has left, so the array stays about as long
+   * as the number of calls in flight.
+   */
+  private readonly waiting: Waiting[] = [];
+  private waitingHead = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(cluster: Cluster, codec: NativeRecordCodec, options: ClusterBackendOptions) {
     this.cluster = cluster;
@@ -159,29 +178,80 @@ export class ClusterBackend implements Backend {
    * becomes an InternalError naming the node; a late answer or rejection
    * of an abandoned call is swallowed (no unhandled rejection).
    */
-  private async call<T>(key: string, what: string, fn: () => Promise<T>, deadlineMs = this.deadlineMs): Promise<T> {
-    if (this.closed) throw new InternalError('CRUDJT cluster connection is closed');
-    let timer: NodeJS.Timeout | undefined;
+  private call<T>(key: string, what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new InternalError('CRUDJT cluster connection is closed'));
     let p: Promise<T>;
     try {
       p = fn();
     } catch (e) {
-      throw this.failure(key, what, e);
+      return Promise.reject(this.failure(key, what, e));
     }
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout()), deadlineMs);
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiting = {
+        at: Date.now() + this.deadlineMs,
+        settled: false,
+        expire: () => {
+          p.catch(() => undefined);
+          reject(this.failure(key, what, new Timeout()));
+        },
+      };
+      p.then(
+        (v) => {
+          if (w.settled) return;
+          w.settled = true;
+          this.leave();
+          resolve(v);
+        },
+        (e) => {
+          if (w.settled) return;
+          w.settled = true;
+          this.leave();
+          reject(this.failure(key, what, e));
+        },
+      );
+      this.waiting.push(w);
+      if (this.sweepTimer === null) this.armSweep(w.at - Date.now());
     });
-    try {
-      return await Promise.race([p, timeout]);
-    } catch (e) {
-      p.catch(() => undefined);
-      throw this.failure(key, what, e, deadlineMs);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
-  private failure(key: string, what: string, e: unknown, deadlineMs = this.deadlineMs): InternalError {
+  /** Drops answered calls from the head of `waiting`. */
+  private leave(): void {
+    const q = this.waiting;
+    let i = this.waitingHead;
+    while (i < q.length && q[i].settled) i++;
+    if (i === q.length) {
+      q.length = 0;
+      i = 0;
+    } else if (i >= 1024 && i * 2 >= q.length) {
+      q.splice(0, i);
+      i = 0;
+    }
+    this.waitingHead = i;
+  }
+
+  // Unref'd: the cluster's sockets keep the process alive while calls wait.
+  private armSweep(ms: number): void {
+    this.sweepTimer = setTimeout(this.sweep, Math.max(1, ms));
+    this.sweepTimer.unref();
+  }
+
+  /** Fails every waiting call whose deadline has passed; re-arms for the next. */
+  private readonly sweep = (): void => {
+    this.sweepTimer = null;
+    const now = Date.now();
+    const q = this.waiting;
+    for (let i = this.waitingHead; i < q.length && q[i].at <= now; i++) {
+      const w = q[i];
+      if (w.settled) continue;
+      w.settled = true;
+      w.expire();
+    }
+    this.leave();
+    if (this.waitingHead < q.length) this.armSweep(q[this.waitingHead].at - now);
+  };
+
+  private failure(key: string, what: string, e: unknown): InternalError {
+    const deadlineMs = this.deadlineMs;
     const node = this.nodeOf(key);
     const write = what !== 'read' && what !== 'list';
     const unknown = write ? '; whether the write was applied is unknown' : '';
@@ -485,6 +555,8 @@ export class ClusterBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     let timer: NodeJS.Timeout | undefined;
     const quit = this.cluster.quit().catch(() => undefined);
     await Promise.race([quit, new Promise((r) => (timer = setTimeout(r, this.deadlineMs)))]);
