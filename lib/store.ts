@@ -378,8 +378,8 @@ export class MasterStore implements Backend {
   // The engine's answer (or the cache's, for unlimited tokens): payload
   // bytes, ms left (-1 = none), reads left (-1 = none).
   private async readRaw(token: string): Promise<RawRead | null> {
-    if (!this.sync) return this.readRawSync(token);
-    const hit = this.cacheHit(token);
+    if (!this.sync) return this.readRawSync(token, true);
+    const hit = this.cacheHit(token, true);
     if (hit !== undefined) return hit;
     return this.readEngineAsync(token);
   }
@@ -398,8 +398,9 @@ export class MasterStore implements Backend {
   }
 
   // readRaw() with the synchronous engine call ('background' durability).
-  private readRawSync(token: string): RawRead | null {
-    const hit = this.cacheHit(token);
+  // `copy`: see cacheHit().
+  private readRawSync(token: string, copy = false): RawRead | null {
+    const hit = this.cacheHit(token, copy);
     if (hit !== undefined) return hit;
     const epoch = this.cache?.epoch() ?? 0;
     const startedAt = Date.now();
@@ -412,15 +413,17 @@ export class MasterStore implements Backend {
     return this.engineRead(token, epoch, startedAt, r);
   }
 
-  private cacheHit(token: string): RawRead | undefined {
+  // The cache's answer. Its payload is a view of the entry, whose memory a
+  // later fill reuses: fine for a caller that packs or decodes it at once;
+  // `copy` for one that uses it after an await.
+  private cacheHit(token: string, copy: boolean): RawRead | undefined {
     const cache = this.cache;
     if (cache === null) return undefined;
     const now = Date.now();
     const hit = cache.get(token, now);
     if (hit === undefined) return undefined;
-    // A copy: the entry's memory is reused by later fills, and this answer
-    // may be used after an await.
-    return { payload: Buffer.from(hit.payload), ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
+    const payload = copy ? Buffer.from(hit.payload) : hit.payload;
+    return { payload, ttlLeftMs: hit.expiresAt === null ? NO_LIMIT : hit.expiresAt - now, readsLeft: NO_LIMIT };
   }
 
   // The engine's read, cached when it has no read limit. `epoch` and
@@ -572,7 +575,7 @@ export class MasterStore implements Backend {
         case 'read': {
           this.ops.read++;
           if (!written.has(op.token)) {
-            const hit = this.cacheHit(op.token);
+            const hit = this.cacheHit(op.token, false); // packed at once
             if (hit !== undefined) {
               out[i] = { ok: true, value: packRaw(hit) };
               continue;
