@@ -263,6 +263,8 @@ void Poly1305::Blocks(const uint8_t* m, size_t blocks, uint64_t hibit) {
 }
 
 void Poly1305::Update(const uint8_t* data, size_t n) {
+  // (nullptr, 0) is a valid empty input; memcpy must not see that null.
+  if (n == 0) return;
   if (buffered_ > 0) {
     const size_t take = n < 16 - buffered_ ? n : 16 - buffered_;
     std::memcpy(buf_ + buffered_, data, take);
@@ -361,8 +363,8 @@ bool ChaCha20Poly1305Open(const uint8_t key[32], const uint8_t nonce[12], const 
   Wipe(expect, sizeof(expect));
   if (ok) {
     XorWithPrefix(state, ks + 64, 192, 4, ct, pt, n);
-  } else {
-    std::memset(pt, 0, n);
+  } else if (n > 0) {
+    std::memset(pt, 0, n);  // pt may be null when n == 0
   }
   Wipe(ks, sizeof(ks));
   Wipe(state, sizeof(state));
