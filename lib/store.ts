@@ -402,6 +402,7 @@ export class MasterStore implements Backend {
   private readRawSync(token: string, copy = false): RawRead | null {
     const hit = this.cacheHit(token, copy);
     if (hit !== undefined) return hit;
+    if (this.scratch !== null && !copy) return this.readIntoRaw(token, this.scratch);
     const epoch = this.cache?.epoch() ?? 0;
     const startedAt = Date.now();
     let r: NativeReadResult | null;
@@ -411,6 +412,34 @@ export class MasterStore implements Backend {
       throw fromNative(e);
     }
     return this.engineRead(token, epoch, startedAt, r);
+  }
+
+  // readRawSync() through readInto (as readSync() does): the payload is a
+  // view of the scratch or of the cache slot, to be packed at once.
+  private readIntoRaw(token: string, scratch: Buffer): RawRead | null {
+    const cache = this.cache;
+    const now = cache === null ? 0 : Date.now();
+    const epoch = cache === null ? 0 : cache.epoch();
+    const slot = cache === null ? null : cache.readSlot();
+    const dest = slot === null ? scratch : slot.slot;
+    let r: number | Buffer;
+    try {
+      r = this.native.readInto!(token, dest);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    if (r === -1) return null;
+    const meta = slot === null ? this.scratchMeta! : slot.meta;
+    const at = slot === null ? 0 : slot.metaIndex;
+    const ttlLeftMs = meta[at];
+    const readsLeft = meta[at + 1];
+    const expiresAt = ttlLeftMs < 0 ? null : now + ttlLeftMs;
+    if (typeof r === 'number') {
+      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.commitSlot(token, epoch, r, expiresAt);
+      return { payload: dest.subarray(READ_HEADER, READ_HEADER + r), ttlLeftMs, readsLeft };
+    }
+    if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.fill(token, epoch, r, expiresAt);
+    return { payload: r, ttlLeftMs, readsLeft };
   }
 
   // The cache's answer. Its payload is a view of the entry, whose memory a

@@ -73,16 +73,24 @@ describe('MasterStore read through the scratch (readInto)', () => {
     });
   }
 
-  it('readPacked (the gRPC path) agrees with read() on the same store', async () => {
-    const s = await store({ cache: true });
-    const tokens = await Promise.all(samples.map((d) => s.create(pack(d), 60, null)));
-    for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < tokens.length; i++) {
-        const packed = await s.readPacked(tokens[i]);
-        expect(unpack(packed!)).to.deep.equal(await s.read(tokens[i]));
+  for (const variant of [{ cache: true }, { cache: false }, { cache: false, scratch: 8 }, { cache: true, sync: true }]) {
+    it(`readPacked (the gRPC path) agrees with read() on the same store (${JSON.stringify(variant)})`, async () => {
+      const s = await store(variant);
+      const tokens = await Promise.all(samples.map((d) => s.create(pack(d), 60, null)));
+      for (let round = 0; round < 2; round++) {
+        // Interleaved: each packed answer must be made before the next read reuses the scratch.
+        const packed = await Promise.all(tokens.map((t) => s.readPacked(t)));
+        const plain = await Promise.all(tokens.map((t) => s.read(t)));
+        for (let i = 0; i < tokens.length; i++) {
+          expect(unpack(packed[i]!)).to.deep.equal(plain[i]);
+          expect(plain[i]!.data).to.deep.equal(samples[i]);
+        }
       }
-    }
-  });
+      const limited = await s.create(pack(samples[0]), null, 1);
+      expect(unpack((await s.readPacked(limited))!)).to.deep.equal({ metadata: { silence_read: 0 }, data: samples[0] });
+      expect(await s.readPacked(limited)).to.equal(null);
+    });
+  }
 
   it('a read from inside a getter of the data being created (reentrancy) reads its own token', async () => {
     await startTestMaster();
