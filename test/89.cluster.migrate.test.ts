@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CRUDJT, freshStorePath, onCleanup, SECRET, sleep, startTestMaster, tempDir } from './00.setup';
+import { CRUDJT, freshStorePath, onCleanup, OTHER_SECRET, SECRET, sleep, startTestMaster, tempDir } from './00.setup';
 import { sharedRedisCluster, type RedisCluster } from './helpers/redis-cluster';
 import { openClusterBackend } from '../lib/cluster/index';
 import { migrateMain } from '../lib/cluster/migrate';
@@ -114,5 +114,26 @@ describe('crudjt-server migrate --to-cluster', function () {
     const badNode = await quiet(() => migrateMain(['--to-cluster', '--store', store, '--secret-key-file', keyFile, '--nodes', 'nohostport']));
     expect(badNode.value).to.equal(1);
     expect(badNode.err).to.match(/nodes\[0\] must be a 'host:port' string/);
+  });
+
+  it('refuses a cluster prefix whose tokens are hashed under another key (the copies could not be found)', async () => {
+    const store = freshStorePath();
+    await startTestMaster({ store_jt_path: store });
+    const token = await CRUDJT.create({ user: 7 });
+    await CRUDJT.Config.shutdownServer();
+    const taken = `mig-other${process.pid}:`;
+    const other = (await openClusterBackend({ secret_key: OTHER_SECRET, nodes: rc.nodes, prefix: taken }, null)) as Backend;
+    await other.close(); // its index key is now the prefix's
+    const r = await quiet(() =>
+      migrateMain(['--to-cluster', '--store', store, '--secret-key-file', keyFile, '--nodes', rc.nodes.join(','), '--prefix', taken]),
+    );
+    expect(r.value).to.equal(1);
+    expect(r.err).to.match(/hashed under another key/);
+    const mine = (await openClusterBackend({ secret_key: SECRET, nodes: rc.nodes, prefix: taken }, null)) as Backend;
+    try {
+      expect(await mine.read(token)).to.equal(null);
+    } finally {
+      await mine.close();
+    }
   });
 });

@@ -239,14 +239,14 @@ function keyIdField(keyId: number): string {
  * key of the OLDEST secret the process lists: what that secret alone used.
  * When no secret of the process opens any wrapping (a wrong key), it keeps
  * that default and writes nothing: every token then reads as absent, as on
- * a master with another key.
+ * a master with another key. -> false in that case only.
  */
 export async function adoptIndexKey(
   cluster: Cluster,
   codec: NativeRecordCodec,
   p: ParsedClusterOptions,
   log: Logger | null,
-): Promise<void> {
+): Promise<boolean> {
   const metaKey = indexKeyName(p.prefix);
   const mine = keyIdField(codec.keyId);
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -278,12 +278,13 @@ export async function adoptIndexKey(
       `CRUDJT cluster: none of this process's secret keys opens the cluster's index key (${metaKey}): ` +
         'the tokens of the cluster will read as absent. Is secret_key (or previous_secret_keys) the one the cluster was filled with?',
     );
-    return;
+    return false;
   }
   if (adopted[0] !== mine) {
     await call('adding the current secret to the index key', () => cluster.hsetnx(metaKey, mine, codec.wrapIndexKey()));
     log?.info(`CRUDJT cluster: index key now also wrapped under the current secret key (${metaKey} field ${mine})`);
   }
+  return true;
 }
 
 function checkLogger(logger: unknown): Logger | null {

@@ -19,7 +19,7 @@ import type { NativeBinding, NativeStore } from '../binding';
 import { fromNative } from '../errors';
 import { isBlankSecret, validateSecretKey } from '../validation';
 import { newRecordCodec, type NativeRecordCodec } from './codec';
-import { connectCluster, DEFAULT_PREFIX, newCluster, parseClusterOptions } from './index';
+import { adoptIndexKey, connectCluster, DEFAULT_PREFIX, newCluster, parseClusterOptions } from './index';
 import * as scripts from './scripts';
 
 const USAGE = `usage: crudjt-server migrate --to-cluster --store PATH --secret-key-file FILE --nodes host:port[,host:port...]
@@ -140,6 +140,20 @@ export async function migrateStore(args: Args, log: (line: string) => void): Pro
   const report: MigrateReport = { copied: 0, already_present: 0, expired: 0, other_key: 0, corrupt: 0, subjects: 0 };
   try {
     await connectCluster(cluster, options);
+    // The copies keep the store's tree keys, so the cluster must hash tokens
+    // as the store does: with this secret's own index key (a store that was
+    // never rotated; see doc/cluster.md). A cluster without an index key
+    // gets it; one filled under another key, or hashing with another index
+    // key, would strand every copied token: refuse.
+    const probe = 'crudjt-migrate-probe';
+    const storeHash = codec.tokenHandle(probe);
+    const known = await adoptIndexKey(cluster, codec, options, null);
+    if (!known || codec.tokenHandle(probe) !== storeHash) {
+      throw new Error(
+        `the cluster's tokens are hashed under another key (${options.prefix}m:index-key): ` +
+          'the copied tokens could not be found there. Migrate into an empty prefix, or with the key the cluster uses',
+      );
+    }
     let after: Buffer | null = null;
     for (;;) {
       let batch: Array<[Buffer, Buffer]>;
