@@ -190,7 +190,7 @@ function renderMarkdown(results) {
   if (results.cluster && results.cluster.rows) {
     const { renderRows } = require('../cluster');
     out.push('### Redis Cluster backend (3 masters on loopback)', '');
-    out.push('crudjt.connectToCluster (keyed-hash keys, sealed records; a read is one GET, or one Lua script for tokens with a read limit) beside plain ioredis SET/GET on the same cluster; µs per op from the slowest process.', '');
+    out.push('crudjt.connectToCluster through its public API (keyed-hash keys, sealed records; a read is one GET, or one Lua script for tokens with a read limit) beside a plain ioredis session store (SET PX / GET / SET XX / DEL, MessagePack packed and decoded on both sides) on the same cluster, create/read/update/delete, the two run interleaved phase by phase; µs per op from the slowest process.', '');
     out.push(renderRows(results.cluster.rows), '');
   }
   if (results.errors && results.errors.length) {
