@@ -131,6 +131,39 @@ export interface NativeStore {
   close(): Promise<void>;
 }
 
+/**
+ * A tree key: 16 bytes, or its handle (the 22-character base64url of them,
+ * which the read path passes instead of allocating a Buffer).
+ */
+export type RecordCodecTreeKey = Buffer | string;
+
+/** The engine's token hash and record sealing without a store (the Redis Cluster role). */
+export interface NativeRecordCodec {
+  /** The 16-byte tree key, or null for a string that can never be a token. */
+  hashToken(token: string): Buffer | null;
+  /** The tree key's handle (base64url, 22 chars), or null as hashToken. */
+  tokenHandle(token: string): string | null;
+  /** Keyed hash of a subject (1..128 UTF-8 bytes), apart from token hashes. */
+  hashSubject(subject: Buffer): Buffer;
+  newToken(): [token: string, treeKey: Buffer];
+  /** newToken() and seal() in one call: the token, its handle and its record. */
+  sealNew(payload: Buffer, expiresAtMs: number, readsLeft: number): [token: string, handle: string, record: Buffer];
+  /** Under the current secret. expiresAtMs: 0 = never; readsLeft: -1 = unlimited. */
+  seal(treeKey: RecordCodecTreeKey, payload: Buffer, expiresAtMs: number, readsLeft: number): Buffer;
+  /** null: sealed under a secret the codec was not given. Throws code CRUDJT_CORRUPTION when altered. */
+  open(treeKey: RecordCodecTreeKey, record: Buffer): [payload: Buffer, expiresAtMs: number, readsLeft: number] | null;
+  /** open() into `out` (>= 256 bytes): the payload's length, or -1 for another secret's record. */
+  openInto(treeKey: RecordCodecTreeKey, record: Buffer, out: Buffer): number;
+  /** The current secret's key id (u32 at record offset 16). */
+  readonly keyId: number;
+  /** The key ids it opens (u32 LE each): the current one, then previous ones'. */
+  readonly keyIds: Buffer;
+  /** The index key (token and subject hashes) wrapped under the current secret (72 bytes). */
+  wrapIndexKey(): Buffer;
+  /** Takes the index key inside `wrapped` when one of its secrets opens it; false otherwise. */
+  adoptIndexKey(wrapped: Buffer): boolean;
+}
+
 export interface NativeBinding {
   readonly constants: NativeConstants;
   /**
@@ -138,6 +171,12 @@ export interface NativeBinding {
    * key (32/48/64 bytes). Runs off the main thread (recovery may read).
    */
   open(dir: string, secretKey: Buffer, options?: NativeOpenOptions): Promise<{ store: NativeStore; info: NativeOpenInfo }>;
+  /**
+   * A codec for the raw secret (32/48/64 bytes) and previous secrets whose
+   * records still open; its index key is the oldest secret's until
+   * adoptIndexKey().
+   */
+  RecordCodec: new (secret: Buffer, previous?: Buffer[]) => NativeRecordCodec;
 }
 
 declare const binding: NativeBinding;

@@ -5,13 +5,15 @@
 // OpenSSL 3's EVP layer costs more per message (re-keying through the
 // provider, OSSL_PARAM lookups for the tag) than the cipher itself; these
 // functions take no locks, allocate nothing and keep no state between
-// messages. aead_test.cc checks them against the RFC's test vectors and,
-// on random inputs of every length up to 1 KiB, against OpenSSL.
+// messages. chacha20_poly1305_test.cc checks them against the RFC's test
+// vectors and, on random inputs of every length up to 1 KiB, against
+// OpenSSL.
 //
-// ChaCha20 runs four blocks side by side in 128-bit vectors (GCC/Clang
-// vector extensions: SSE2 on x86-64, NEON on arm64); Poly1305 uses three
-// 44-bit limbs and 64x64->128-bit products. Both are constant-time: no
-// branch or memory index depends on key or data.
+// ChaCha20 runs two blocks side by side, each as four 128-bit row vectors
+// (GCC/Clang vector extensions: SSE2 on x86-64, NEON on arm64); Poly1305
+// uses three 44-bit limbs and 64x64->128-bit products (unsigned __int128:
+// 64-bit targets only, which are the ones we build). Both are
+// constant-time: no branch or memory index depends on key or data.
 #ifndef CRUDJT_CRYPTO_CHACHA20_POLY1305_H_
 #define CRUDJT_CRYPTO_CHACHA20_POLY1305_H_
 
