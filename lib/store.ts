@@ -141,6 +141,8 @@ export class MasterStore implements Backend {
   // the cache.
   private readonly scratch: Buffer | null = null;
   private readonly scratchMeta: Float64Array | null = null;
+  /** readIntoCached()'s last answer: where the payload lies and its limits. */
+  private readonly into: { dest: Buffer; ttlLeftMs: number; readsLeft: number } = { dest: Buffer.alloc(0), ttlLeftMs: 0, readsLeft: 0 };
 
   constructor(native: NativeStore, options: MasterStoreOptions) {
     this.native = native as Native;
@@ -337,30 +339,11 @@ export class MasterStore implements Backend {
       if (hit !== undefined) return hit;
       epoch = cache.epoch();
     }
-    // With a cache, the engine writes into the slot that will hold the
-    // entry (no copy when it is cached); else into the store's scratch.
-    const slot = cache === null ? null : cache.readSlot();
-    const dest = slot === null ? scratch : slot.slot;
-    let r: number | Buffer;
-    try {
-      r = this.native.readInto!(token, dest);
-    } catch (e) {
-      throw fromNative(e);
-    }
+    const r = this.readIntoCached(token, scratch, now, epoch);
     if (r === -1) return null;
-    const meta = slot === null ? this.scratchMeta! : slot.meta;
-    const at = slot === null ? 0 : slot.metaIndex;
-    const ttlLeftMs = meta[at];
-    const readsLeft = meta[at + 1];
-    let data: Record<string, unknown>;
-    if (typeof r === 'number') {
-      data = decodePayloadAt(dest, READ_HEADER, READ_HEADER + r, token);
-      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.commitSlot(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
-    } else {
-      // Larger than the scratch: the addon handed over a Buffer of its own.
-      data = decodePayload(r, token);
-      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.fill(token, epoch, r, ttlLeftMs < 0 ? null : now + ttlLeftMs);
-    }
+    const { dest, ttlLeftMs, readsLeft } = this.into;
+    const data =
+      typeof r === 'number' ? decodePayloadAt(dest, READ_HEADER, READ_HEADER + r, token) : decodePayload(r, token);
     return buildReadResult(data, ttlLeftMs, readsLeft);
   }
 
@@ -420,6 +403,22 @@ export class MasterStore implements Backend {
     const cache = this.cache;
     const now = cache === null ? 0 : Date.now();
     const epoch = cache === null ? 0 : cache.epoch();
+    const r = this.readIntoCached(token, scratch, now, epoch);
+    if (r === -1) return null;
+    const { dest, ttlLeftMs, readsLeft } = this.into;
+    const payload = typeof r === 'number' ? dest.subarray(READ_HEADER, READ_HEADER + r) : r;
+    return { payload, ttlLeftMs, readsLeft };
+  }
+
+  // The engine's read through readInto, shared by readSync and readIntoRaw.
+  // With a cache, the engine writes into the slot that will hold the entry
+  // (no copy when it is admitted), else into the store's scratch; an
+  // admitted token's entry is committed here. Answers -1 (not found), the
+  // payload's length (at READ_HEADER in this.into.dest), or a Buffer of the
+  // addon's own for a payload larger than the scratch; the limits are in
+  // this.into (one object, reused: a read allocates no result).
+  private readIntoCached(token: string, scratch: Buffer, now: number, epoch: number): number | Buffer {
+    const cache = this.cache;
     const slot = cache === null ? null : cache.readSlot();
     const dest = slot === null ? scratch : slot.slot;
     let r: number | Buffer;
@@ -428,18 +427,22 @@ export class MasterStore implements Backend {
     } catch (e) {
       throw fromNative(e);
     }
-    if (r === -1) return null;
+    if (r === -1) return -1;
     const meta = slot === null ? this.scratchMeta! : slot.meta;
     const at = slot === null ? 0 : slot.metaIndex;
-    const ttlLeftMs = meta[at];
-    const readsLeft = meta[at + 1];
-    const expiresAt = ttlLeftMs < 0 ? null : now + ttlLeftMs;
-    if (typeof r === 'number') {
-      if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.commitSlot(token, epoch, r, expiresAt);
-      return { payload: dest.subarray(READ_HEADER, READ_HEADER + r), ttlLeftMs, readsLeft };
+    const into = this.into;
+    into.dest = dest;
+    into.ttlLeftMs = meta[at];
+    into.readsLeft = meta[at + 1];
+    if (cache !== null && into.readsLeft < 0 && cache.admit(token)) {
+      const expiresAt = into.ttlLeftMs < 0 ? null : now + into.ttlLeftMs;
+      if (typeof r === 'number') {
+        cache.commitSlot(token, epoch, r, expiresAt);
+      } else {
+        cache.fill(token, epoch, r, expiresAt);
+      }
     }
-    if (cache !== null && readsLeft < 0 && cache.admit(token)) cache.fill(token, epoch, r, expiresAt);
-    return { payload: r, ttlLeftMs, readsLeft };
+    return r;
   }
 
   // The cache's answer. Its payload is a view of the entry, whose memory a

@@ -294,24 +294,18 @@ void Poly1305::Final(uint8_t tag[16]) {
   }
   uint64_t h0 = h_[0], h1 = h_[1], h2 = h_[2];
   // Full carry, twice around the top so that h < 2^130 + small.
-  uint64_t c = h1 >> 44;
-  h1 &= kMask44;
-  h2 += c;
-  c = h2 >> 42;
-  h2 &= kMask42;
-  h0 += c * 5;
-  c = h0 >> 44;
-  h0 &= kMask44;
-  h1 += c;
-  c = h1 >> 44;
-  h1 &= kMask44;
-  h2 += c;
-  c = h2 >> 42;
-  h2 &= kMask42;
-  h0 += c * 5;
-  c = h0 >> 44;
-  h0 &= kMask44;
-  h1 += c;
+  uint64_t c;
+  for (int pass = 0; pass < 2; ++pass) {
+    c = h1 >> 44;
+    h1 &= kMask44;
+    h2 += c;
+    c = h2 >> 42;
+    h2 &= kMask42;
+    h0 += c * 5;
+    c = h0 >> 44;
+    h0 &= kMask44;
+    h1 += c;
+  }
   // g = h + 5 - 2^130; take g when it does not borrow (h >= p).
   uint64_t g0 = h0 + 5;
   c = g0 >> 44;
