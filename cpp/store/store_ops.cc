@@ -574,6 +574,11 @@ Status StoreImpl::RunBatch(const BatchOp* ops, size_t n, OpState* states, BatchR
       wrote = wrote || st.wrote;
     }
     commit = CommitLocked(&p);
+    // Reads that turned out to decrement wrote without waiting for room
+    // before the lock (a read is not known to write until its record is
+    // found): they wait after, so that a load of limited reads cannot grow
+    // the page file past the bound either.
+    if (wrote && !any_mutation) WaitForCheckpointRoom(&l);
   }
   Status sync;
   if (wrote && commit.ok()) sync = SyncIfRequired();
