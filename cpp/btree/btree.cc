@@ -236,19 +236,12 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
   std::vector<size_t>& sizes = scratch_.sizes;
   std::vector<size_t>& bounds = scratch_.bounds;
   auto gather = [&](Page** window, int w) {
-    cells.clear();
-    for (int t = 0; t < w; ++t) {
-      uint8_t* copy = scratch_.pages + t * kPageSize;
-      std::memcpy(copy, window[t]->data, kPageSize);
-      LeafNode n(copy);
-      for (int i = 0; i < n.count(); ++i) cells.push_back({n.key(i), n.value(i)});
-    }
+    GatherLeafCells(window, w);
     auto it = std::lower_bound(cells.begin(), cells.end(), key, [](const Cell& c, const uint8_t* k) {
       return CompareKeys(c.key, k) < 0;
     });
+    sizes.insert(sizes.begin() + (it - cells.begin()), need);
     cells.insert(it, Cell{key, value});
-    sizes.clear();
-    for (const Cell& c : cells) sizes.push_back(LeafCellSize(c.value.size()));
   };
   size_t fl = left ? LeafNode(left->data).free_bytes() : 0;
   size_t fr = right ? LeafNode(right->data).free_bytes() : 0;
@@ -279,6 +272,22 @@ Status BTreeImpl::InsertOverflow(Step* path, int depth, const uint8_t* key,
     }
   }
   return Status::Corruption(pager_->path() + ": cannot split leaf " + std::to_string(leaf->pgno));
+}
+
+void BTreeImpl::GatherLeafCells(Page* const* window, int w) {
+  std::vector<Cell>& cells = scratch_.cells;
+  std::vector<size_t>& sizes = scratch_.sizes;
+  cells.clear();
+  sizes.clear();
+  for (int t = 0; t < w; ++t) {
+    uint8_t* copy = scratch_.pages + t * kPageSize;
+    std::memcpy(copy, window[t]->data, kPageSize);
+    LeafNode n(copy);
+    for (int i = 0; i < n.count(); ++i) {
+      cells.push_back({n.key(i), n.value(i)});
+      sizes.push_back(LeafCellSize(n.value(i).size()));
+    }
+  }
 }
 
 Status BTreeImpl::RedistributeLeaves(Step* path, int level, int first, Page** window, int w,
@@ -507,17 +516,7 @@ Status BTreeImpl::LeafUnderflow(Step* path, int depth) {
   std::vector<Cell>& cells = scratch_.cells;
   std::vector<size_t>& sizes = scratch_.sizes;
   std::vector<size_t>& bounds = scratch_.bounds;
-  cells.clear();
-  sizes.clear();
-  for (int t = 0; t < w; ++t) {
-    uint8_t* copy = scratch_.pages + t * kPageSize;
-    std::memcpy(copy, window[t]->data, kPageSize);
-    LeafNode n(copy);
-    for (int i = 0; i < n.count(); ++i) {
-      cells.push_back({n.key(i), n.value(i)});
-      sizes.push_back(LeafCellSize(n.value(i).size()));
-    }
-  }
+  GatherLeafCells(window, w);
   for (; k <= static_cast<size_t>(w); ++k) {
     if (k == static_cast<size_t>(w) && !empty) return Status::OK();
     if (PartitionBySize(sizes, k, page::kLeafSpace, &bounds, &scratch_.cum)) {
@@ -839,17 +838,7 @@ Status BTreeImpl::CompactLeaves(size_t max_dirty, uint8_t* cursor, bool* started
       std::vector<Cell>& cells = scratch_.cells;
       std::vector<size_t>& sizes = scratch_.sizes;
       std::vector<size_t>& bounds = scratch_.bounds;
-      cells.clear();
-      sizes.clear();
-      for (int t = 0; t < w; ++t) {
-        uint8_t* copy = scratch_.pages + t * kPageSize;
-        std::memcpy(copy, window[t]->data, kPageSize);
-        LeafNode n(copy);
-        for (int i = 0; i < n.count(); ++i) {
-          cells.push_back({n.key(i), n.value(i)});
-          sizes.push_back(LeafCellSize(n.value(i).size()));
-        }
-      }
+      GatherLeafCells(window, w);
       size_t k = kmin;
       while (k < static_cast<size_t>(w) &&
              !PartitionBySize(sizes, k, page::kLeafSpace, &bounds, &scratch_.cum)) {

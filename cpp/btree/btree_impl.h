@@ -90,6 +90,10 @@ class BTreeImpl : public BTree {
   // window) as k leaves holding cells, then fixes the parent.
   Status RedistributeLeaves(Step* path, int level, int first, Page** window, int w,
                             const std::vector<Cell>& cells, const std::vector<size_t>& bounds);
+  // Copies the leaves window[0..w) into scratch_.pages and lists their cells
+  // in order in scratch_.cells, with their sizes in scratch_.sizes (the
+  // copies keep the cells valid while the leaves themselves are rewritten).
+  void GatherLeafCells(Page* const* window, int w);
   // Writes e into the internal node path[level], splitting, merging or
   // collapsing the root as needed, up to the root.
   Status FixInternal(Step* path, int level, const Entries& e);
