@@ -165,6 +165,29 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     return false;
   }
 
+  // info[first..first+2]: payload (1..kMaxPayloadBytes bytes), expiry in ms
+  // (0 = none) and reads left (-1 = none), as sealNew() and seal() take
+  // them. false with a TypeError pending otherwise.
+  bool GetSealArgs(const Napi::CallbackInfo& info, size_t first, Napi::Uint8Array* payload,
+                   int64_t* expires_at, int64_t* reads_left) {
+    const char* message = nullptr;
+    if (!IsBytes(info[first])) {
+      message = kPayloadMessage;
+    } else {
+      *payload = info[first].As<Napi::Uint8Array>();
+      if (payload->ByteLength() < 1 || payload->ByteLength() > crudjt::kMaxPayloadBytes) {
+        message = kPayloadMessage;
+      } else if (!ToInteger(info[first + 1], 0, kMaxExpiresAtMs, expires_at)) {
+        message = kExpiresMessage;
+      } else if (!ToLimit(info[first + 2], crudjt::kMaxReads, reads_left)) {
+        message = kReadsMessage;
+      }
+    }
+    if (message == nullptr) return true;
+    ThrowTypeError(info.Env(), message);
+    return false;
+  }
+
   // The tree key of info[0] (a token string): 0 = hashed into key, 1 = can
   // never be a token, -1 = exception pending.
   int TokenKey(const Napi::CallbackInfo& info, uint8_t key[crudjt::kRecordKeyBytes]) {
@@ -229,13 +252,9 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
   Napi::Value SealNew(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    CRUDJT_REQUIRE(env, IsBytes(info[0]), kPayloadMessage);
-    Napi::Uint8Array payload = info[0].As<Napi::Uint8Array>();
-    CRUDJT_REQUIRE(env, payload.ByteLength() >= 1 && payload.ByteLength() <= crudjt::kMaxPayloadBytes,
-                   kPayloadMessage);
+    Napi::Uint8Array payload;
     int64_t expires_at = 0, reads_left = 0;
-    CRUDJT_REQUIRE(env, ToInteger(info[1], 0, kMaxExpiresAtMs, &expires_at), kExpiresMessage);
-    CRUDJT_REQUIRE(env, ToLimit(info[2], crudjt::kMaxReads, &reads_left), kReadsMessage);
+    if (!GetSealArgs(info, 0, &payload, &expires_at, &reads_left)) return env.Undefined();
     std::string token;
     uint8_t key[crudjt::kRecordKeyBytes];
     crudjt::Status s = codec_->NewToken(&token, key);
@@ -258,13 +277,9 @@ class RecordCodecWrap : public Napi::ObjectWrap<RecordCodecWrap> {
     uint8_t scratch[crudjt::kRecordKeyBytes];
     const uint8_t* key;
     if (!GetKey(info, 0, scratch, &key)) return env.Undefined();
-    CRUDJT_REQUIRE(env, IsBytes(info[1]), kPayloadMessage);
-    Napi::Uint8Array payload = info[1].As<Napi::Uint8Array>();
-    CRUDJT_REQUIRE(env, payload.ByteLength() >= 1 && payload.ByteLength() <= crudjt::kMaxPayloadBytes,
-                   kPayloadMessage);
+    Napi::Uint8Array payload;
     int64_t expires_at = 0, reads_left = 0;
-    CRUDJT_REQUIRE(env, ToInteger(info[2], 0, kMaxExpiresAtMs, &expires_at), kExpiresMessage);
-    CRUDJT_REQUIRE(env, ToLimit(info[3], crudjt::kMaxReads, &reads_left), kReadsMessage);
+    if (!GetSealArgs(info, 1, &payload, &expires_at, &reads_left)) return env.Undefined();
     std::string record;
     crudjt::Status s = codec_->Seal(key, View(payload), expires_at, reads_left, &record);
     if (!s.ok()) return ThrowStatus(env, s);
